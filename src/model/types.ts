@@ -1,0 +1,191 @@
+// The data types of coroner, defined once and passed along the pipeline:
+// core file -> gdb extraction (Raw*) -> model (Dump) -> store -> show / report.
+
+/** What the gdb-side script prints: one JSON document per core. */
+export interface RawExtraction {
+  format: 1;
+  python: RawPython;
+  threads: RawThread[];
+  /** Problems that did not stop the extraction (unreadable frame, corrupt object...). */
+  warnings: string[];
+}
+
+export interface RawPython {
+  /** "3.11.2" */
+  version: string;
+  hexversion: number;
+  /** Which layout module of the gdb script read this interpreter, e.g. "cpython-3.11". */
+  layout: string;
+  /** Address of the thread state holding the GIL, 0 when nobody holds it. */
+  gil_holder: number;
+  gil_locked: boolean;
+}
+
+export interface RawThread {
+  /** gdb's thread number (1-based). */
+  num: number;
+  /** Kernel thread id (LWP). */
+  lwp: number;
+  /** pthread_t / threading.get_ident(), when a PyThreadState was found for this LWP. */
+  ident: number | null;
+  /** Name from threading._active, when there is one. */
+  name: string | null;
+  holds_gil: boolean;
+  /** Innermost first. */
+  native_frames: RawNativeFrame[];
+  /** Innermost first. */
+  python_frames: RawPythonFrame[];
+  /** Lock-like objects this thread is blocked on, read from the native frames' arguments. */
+  waits_on: RawLockWait | null;
+}
+
+export interface RawNativeFrame {
+  function: string | null;
+  library: string | null;
+  file: string | null;
+  line: number | null;
+  pc: number;
+}
+
+export interface RawPythonFrame {
+  function: string;
+  file: string;
+  line: number;
+  /** Index into native_frames of the _PyEval_EvalFrameDefault that runs this frame, -1 if unknown. */
+  native_index: number;
+  /** Whether this frame was entered from C (the boundary between two _PyEval_EvalFrameDefault calls). */
+  is_entry: boolean;
+  locals: RawLocal[];
+}
+
+export interface RawLocal {
+  name: string;
+  /** "arg" | "local" | "cell" | "free" */
+  kind: string;
+  repr: string;
+}
+
+export interface RawLockWait {
+  /** "lock" (_thread.lock) | "rlock" (_thread.RLock) | "semaphore" | "other" */
+  kind: string;
+  address: number;
+  /** For an RLock: the ident (pthread_t) of the thread that owns it, 0 when free. */
+  owner_ident: number | null;
+  /** For an RLock: recursion count. */
+  count: number | null;
+}
+
+/** Facts read by coroner itself from the ELF core (program headers and notes). */
+export interface CoreFacts {
+  path: string;
+  size: number;
+  sha256: string;
+  pid: number;
+  /** Signal that ended or stopped the process (from NT_PRSTATUS), 0 if none. */
+  signal: number;
+  signalName: string | null;
+  /** Executable path, from the NT_FILE mapping that holds AT_ENTRY. */
+  executable: string | null;
+  /** Command line from NT_PRPSINFO (the kernel keeps at most 80 bytes of it). */
+  cmdline: string;
+  /** Short command name from NT_PRPSINFO. */
+  fname: string;
+  /** ISO time the core was taken (the file's mtime unless told otherwise). */
+  takenAt: string;
+  /** LWPs in NT_PRSTATUS order. */
+  lwps: number[];
+  mappedFiles: MappedFile[];
+}
+
+export interface MappedFile {
+  start: number;
+  end: number;
+  fileOffset: number;
+  path: string;
+}
+
+export type ThreadState =
+  | 'running'
+  | 'holding-gil'
+  | 'waiting-gil'
+  | 'waiting-lock'
+  | 'sleeping'
+  | 'waiting-io'
+  | 'gc'
+  | 'idle';
+
+export interface Thread {
+  tid: number;
+  name: string | null;
+  ident: number | null;
+  state: ThreadState;
+  /** Why the state was chosen, in words: "in time.sleep (clock_nanosleep)". */
+  stateDetail: string;
+  holdsGil: boolean;
+  /** Python frames, innermost first. */
+  pythonFrames: PythonFrame[];
+  /** Native frames, innermost first. */
+  nativeFrames: NativeFrame[];
+  waitsOn: RawLockWait | null;
+}
+
+export interface PythonFrame {
+  function: string;
+  file: string;
+  line: number;
+  nativeIndex: number;
+  isEntry: boolean;
+  locals: Local[];
+}
+
+export interface Local {
+  name: string;
+  kind: string;
+  repr: string;
+}
+
+export interface NativeFrame {
+  function: string | null;
+  library: string | null;
+  file: string | null;
+  line: number | null;
+  pc: number;
+}
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface Finding {
+  kind: string;
+  severity: Severity;
+  title: string;
+  detail: string;
+  evidence: string[];
+  remedy: string;
+}
+
+/** One analyzed core: what is stored, shown and reported. */
+export interface Dump {
+  id: number;
+  core: CoreFacts;
+  series: string | null;
+  ingestedAt: string;
+  analysisMs: number;
+  python: RawPython;
+  threads: Thread[];
+  findings: Finding[];
+  warnings: string[];
+}
+
+/** One row of `coroner list`. */
+export interface DumpSummary {
+  id: number;
+  path: string;
+  sha256: string;
+  size: number;
+  pid: number;
+  executable: string | null;
+  pythonVersion: string;
+  takenAt: string;
+  threads: number;
+  findings: number;
+}
