@@ -1,0 +1,136 @@
+// Runs gdb in batch mode on one core with coroner's own gdb-side script, and returns what the
+// script printed. gdb resolves symbols, DWARF layouts and unwinds stacks; nothing the core
+// names is auto-loaded (an analyzer of untrusted cores must not run scripts they point at).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoronerError } from '../errors.js';
+import { gdbScriptDir } from '../paths.js';
+import type { RawExtraction } from '../model/types.js';
+
+export interface GdbOptions {
+  /** The executable to load instead of the one the core names. */
+  exe?: string;
+  /** Where the core's shared libraries (and executable) are found, as gdb's `set sysroot`. */
+  sysroot?: string;
+  /** Where separate debug info is found, as gdb's `set debug-file-directory`. */
+  debugDir?: string;
+  /** Let gdb ask debuginfod servers for missing debug info. */
+  debuginfod?: boolean;
+  timeoutMs: number;
+  gdb?: string;
+  /** Aborting kills gdb (an ingest that learns the core is a duplicate stops its analysis). */
+  signal?: AbortSignal;
+}
+
+interface ScriptError {
+  error: { kind: string; message: string };
+}
+
+/** The executable gdb should load, checked to exist (inside the sysroot when one is given). */
+export function resolveExecutable(corePath: string, named: string | null, opts: GdbOptions): string {
+  if (opts.exe) {
+    if (!existsSync(opts.exe)) throw new CoronerError(`${corePath}: --exe ${opts.exe} does not exist`, 'no-executable');
+    return opts.exe;
+  }
+  if (!named) {
+    throw new CoronerError(`${corePath}: the core does not say which executable it ran; pass --exe PATH (e.g. --exe /usr/bin/python3.11)`, 'no-executable');
+  }
+  const path = opts.sysroot ? join(opts.sysroot, named) : named;
+  if (!existsSync(path)) {
+    throw new CoronerError(
+      `${corePath}: the executable ${path} is not on this machine; pass --exe PATH or --sysroot DIR with the files of the machine the core came from`,
+      'no-executable',
+    );
+  }
+  return path;
+}
+
+export function gdbArgs(corePath: string, exe: string, outPath: string, opts: GdbOptions): string[] {
+  const early = ['set auto-load off', `set debuginfod enabled ${opts.debuginfod ? 'on' : 'off'}`, 'set pagination off', 'set confirm off', 'set width 0'];
+  if (opts.sysroot) early.push(`set sysroot ${opts.sysroot}`);
+  if (opts.debugDir) early.push(`set debug-file-directory ${opts.debugDir}`);
+  const late = [
+    `python import sys; sys.path.insert(0, ${JSON.stringify(gdbScriptDir)})`,
+    `python import coroner_gdb; coroner_gdb.main(${JSON.stringify(outPath)})`,
+  ];
+  return ['-nx', '-batch', ...early.flatMap((c) => ['-iex', c]), ...late.flatMap((c) => ['-ex', c]), exe, corePath];
+}
+
+/** Run gdb on one core; throws CoronerError with a line the user can act on. */
+export async function extractWithGdb(corePath: string, exe: string, opts: GdbOptions): Promise<RawExtraction> {
+  const dir = await mkdtemp(join(tmpdir(), 'coroner-gdb-'));
+  const outPath = join(dir, 'out.json');
+  try {
+    const { code, stderr, timedOut } = await runGdb(opts.gdb ?? 'gdb', gdbArgs(corePath, exe, outPath, opts), opts.timeoutMs, corePath, opts.signal);
+    if (opts.signal?.aborted) throw new CoronerError(`${corePath}: analysis cancelled`, 'cancelled');
+    if (timedOut) {
+      throw new CoronerError(`${corePath}: gdb did not finish within ${Math.round(opts.timeoutMs / 1000)} s; raise --timeout, or check that the core is not damaged`, 'timeout');
+    }
+    if (!existsSync(outPath)) {
+      const why = lastMeaningfulLine(stderr) ?? `gdb exited with code ${code}`;
+      throw new CoronerError(`${corePath}: gdb could not read the core: ${why}`, 'gdb-failed');
+    }
+    const doc = JSON.parse(await readFile(outPath, 'utf8')) as RawExtraction | ScriptError;
+    if ('error' in doc) throw scriptError(corePath, exe, doc.error);
+    return doc;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function scriptError(corePath: string, exe: string, error: ScriptError['error']): CoronerError {
+  switch (error.kind) {
+    case 'not-python':
+      return new CoronerError(`${corePath}: not a Python process (${exe}): ${error.message}`, 'not-python');
+    default:
+      return new CoronerError(`${corePath}: ${error.message}`, error.kind);
+  }
+}
+
+function lastMeaningfulLine(stderr: string): string | null {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('warning: ') && !l.startsWith('['));
+  return lines.at(-1) ?? null;
+}
+
+function runGdb(
+  gdb: string, args: string[], timeoutMs: number, corePath: string, signal?: AbortSignal,
+): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so a timeout kills gdb and anything it started.
+    const child = spawn(gdb, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    let timedOut = false;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < 1 << 20) stderr += chunk;
+    });
+    const killGroup = (): void => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    signal?.addEventListener('abort', killGroup, { once: true });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        err.code === 'ENOENT'
+          ? new CoronerError(`${corePath}: gdb is not installed (or not on PATH); apt-get install gdb`, 'no-gdb')
+          : err,
+      );
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', killGroup);
+      resolve({ code, stderr, timedOut });
+    });
+  });
+}

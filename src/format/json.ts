@@ -1,0 +1,46 @@
+// The public JSON shapes of `show --json` and `list --json`. These field names are a promise to
+// users: fields may be added, never renamed.
+import type { Dump, DumpSummary } from '../model/types.js';
+
+export function dumpJson(d: Dump): object {
+  const c = d.core;
+  return {
+    id: d.id,
+    core: {
+      path: c.path, sha256: c.sha256, size: c.size, pid: c.pid, signal: c.signal, signal_name: c.signalName,
+      executable: c.executable, cmdline: c.cmdline, taken_at: c.takenAt,
+    },
+    python: { version: d.python.version, layout: d.python.layout },
+    series: d.series,
+    analysis_ms: d.analysisMs,
+    threads: d.threads.map((t) => ({
+      tid: t.tid,
+      name: t.name,
+      ident: t.ident,
+      state: t.state,
+      state_detail: t.stateDetail,
+      holds_gil: t.holdsGil,
+      waits_on: t.waitsOn,
+      python_frames: t.pythonFrames.map((f) => ({
+        function: f.function,
+        file: f.file,
+        line: f.line,
+        native_index: f.nativeIndex,
+        is_entry: f.isEntry,
+        locals: Object.fromEntries(f.locals.map((l) => [l.name, l.repr])),
+      })),
+      native_frames: t.nativeFrames.map((f) => ({ function: f.function, library: f.library, file: f.file, line: f.line, pc: f.pc })),
+    })),
+    census: [],
+    memory: {},
+    findings: d.findings.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
+    warnings: d.warnings,
+  };
+}
+
+export function listJson(dumps: DumpSummary[]): object[] {
+  return dumps.map((d) => ({
+    id: d.id, path: d.path, sha256: d.sha256, size: d.size, pid: d.pid, executable: d.executable,
+    python_version: d.pythonVersion, taken_at: d.takenAt, threads: d.threads, findings: d.findings,
+  }));
+}

@@ -1,0 +1,70 @@
+// The text view of `coroner show` and `coroner list`: findings first, then every thread with its
+// state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
+import { basename } from '../model/classify.js';
+import type { Dump, DumpSummary, Finding, Thread } from '../model/types.js';
+import { hexAddr, humanBytes, seconds, shortSha } from './units.js';
+
+export interface TextOptions {
+  locals: boolean;
+}
+
+export function formatList(dumps: DumpSummary[]): string {
+  if (dumps.length === 0) return 'no dumps yet: coroner ingest core.PID';
+  const rows = dumps.map((d) => [
+    String(d.id), String(d.pid), d.executable ?? '?', d.pythonVersion, d.takenAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    humanBytes(d.size), String(d.threads), String(d.findings), basename(d.path),
+  ]);
+  return table(['ID', 'PID', 'EXECUTABLE', 'PYTHON', 'TAKEN AT', 'SIZE', 'THREADS', 'FINDINGS', 'CORE'], rows);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+export function formatFinding(f: Finding): string[] {
+  return [
+    `[${f.severity}] ${f.kind}: ${f.title}`,
+    `    ${f.detail}`,
+    ...f.evidence.map((e) => `    - ${e}`),
+    `    remedy: ${f.remedy}`,
+  ];
+}
+
+export function formatThread(t: Thread, opts: TextOptions): string[] {
+  const out = [`Thread ${t.tid}${t.name !== null ? ` "${t.name}"` : ''}  ${t.state}${t.holdsGil ? '  [holds GIL]' : ''}  ${t.stateDetail}`];
+  const pyAt = new Map<number, typeof t.pythonFrames>();
+  for (const f of t.pythonFrames) pyAt.set(f.nativeIndex, [...(pyAt.get(f.nativeIndex) ?? []), f]);
+  const pyLines = (frames: typeof t.pythonFrames, indent: string): string[] =>
+    frames.flatMap((f) => [
+      `${indent}py ${f.function} (${f.file}:${f.line})`,
+      ...(opts.locals ? f.locals.map((l) => `${indent}     ${l.name} = ${l.repr}`) : []),
+    ]);
+  t.nativeFrames.forEach((n, i) => {
+    const where = n.file ? ` at ${n.file}:${n.line ?? '?'}` : '';
+    const lib = n.library ? ` (${basename(n.library)})` : '';
+    out.push(`  #${String(i).padEnd(3)} ${hexAddr(n.pc)} ${n.function ?? '??'}${lib}${where}`);
+    out.push(...pyLines(pyAt.get(i) ?? [], '        '));
+  });
+  const unplaced = pyAt.get(-1) ?? [];
+  if (unplaced.length) out.push('  Python frames not matched to a native frame:', ...pyLines(unplaced, '    '));
+  return out;
+}
+
+export function formatDump(d: Dump, opts: TextOptions): string {
+  const c = d.core;
+  const lines = [
+    `dump ${d.id}  ${c.path}  (${humanBytes(c.size)}, sha256 ${shortSha(c.sha256)})`,
+    `  pid ${c.pid}  ${c.executable ?? c.fname}  signal ${c.signalName ?? 'none'}  taken at ${c.takenAt}`,
+    `  command line: ${c.cmdline}`,
+    `  Python ${d.python.version} (${d.python.layout}), ${d.threads.length} threads, analyzed in ${seconds(d.analysisMs)}`,
+    '',
+  ];
+  lines.push(d.findings.length ? `Findings (${d.findings.length})` : 'Findings: none');
+  for (const f of d.findings) lines.push(...formatFinding(f).map((l) => `  ${l}`));
+  lines.push('', `Threads (${d.threads.length})`);
+  for (const t of d.threads) lines.push(...formatThread(t, opts).map((l) => `  ${l}`), '');
+  if (d.warnings.length) lines.push(`Warnings (${d.warnings.length})`, ...d.warnings.map((w) => `  ${w}`));
+  return lines.join('\n').trimEnd();
+}

@@ -1,0 +1,106 @@
+// The ingest pipeline for one batch: each core is checked, hashed, analyzed by gdb, modelled and
+// stored in its own transaction; one core's failure is a value in the summary, never the batch's end.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import PQueue from 'p-queue';
+import { CoronerError, errorKind, errorLine } from '../errors.js';
+import { extractWithGdb, resolveExecutable, type GdbOptions } from '../extract/gdb-run.js';
+import { buildDump } from '../model/build.js';
+import type { CoreFacts } from '../model/types.js';
+import type { Db } from '../store/db.js';
+import { findBySha, saveDump } from '../store/dumps.js';
+import { executableOf, readElfCore, signalName } from './core-file.js';
+import { expandInputs } from './inputs.js';
+
+export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
+  force: boolean;
+  series: string | null;
+  /** ISO time to record as the capture time instead of the core's mtime. */
+  takenAt: string | null;
+  jobs: number;
+  onProgress?: (event: IngestOutcome) => void;
+}
+
+export type IngestOutcome =
+  | { path: string; status: 'ingested'; id: number; threads: number; findings: number; ms: number }
+  | { path: string; status: 'duplicate'; id: number }
+  | { path: string; status: 'failed'; kind: string; error: string };
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** sha256 -> id (0 while the first copy is still being analyzed) of the cores of this batch. */
+type Seen = Map<string, number>;
+
+async function ingestOne(db: Db, path: string, opts: IngestOptions, seen: Seen): Promise<IngestOutcome> {
+  const started = performance.now();
+  const elf = await readElfCore(path);
+  const exe = resolveExecutable(path, executableOf(elf), opts);
+  // Hash and analyze at once: the hash decides whether the analysis is kept.
+  const abort = new AbortController();
+  const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal });
+  analysis.catch(() => {});
+  const sha256 = await sha256File(path);
+  const existing = seen.get(sha256) ?? (opts.force ? null : findBySha(db, sha256));
+  if (existing !== null) {
+    abort.abort();
+    return { path, status: 'duplicate', id: existing };
+  }
+  seen.set(sha256, 0);
+  const raw = await analysis;
+  const mtime = (await stat(path)).mtime;
+  const core: CoreFacts = {
+    path,
+    size: elf.size,
+    sha256,
+    pid: elf.pid,
+    signal: elf.signal,
+    signalName: signalName(elf.signal),
+    executable: executableOf(elf),
+    cmdline: elf.psargs,
+    fname: elf.fname,
+    takenAt: opts.takenAt ?? mtime.toISOString(),
+    lwps: elf.lwps,
+    mappedFiles: elf.mappedFiles,
+  };
+  const ms = performance.now() - started;
+  const dump = buildDump(core, raw, ms, opts.series);
+  // Another worker may have stored the same core meanwhile: look again inside the write.
+  const id = saveDump(db, dump, findBySha(db, sha256));
+  seen.set(sha256, id);
+  return { path, status: 'ingested', id, threads: dump.threads.length, findings: dump.findings.length, ms };
+}
+
+/** Ingest every core the inputs name; returns one outcome per core (and per unusable input). */
+export async function ingest(db: Db, inputs: string[], opts: IngestOptions): Promise<IngestOutcome[]> {
+  const { cores, problems } = await expandInputs(inputs);
+  const outcomes: IngestOutcome[] = problems.map((p) => ({ path: p.path, status: 'failed', kind: p.error.kind, error: p.error.message }));
+  outcomes.forEach((o) => opts.onProgress?.(o));
+  const queue = new PQueue({ concurrency: Math.max(1, opts.jobs) });
+  const seen: Seen = new Map();
+  const results = await Promise.all(
+    cores.map((path) =>
+      queue.add(async (): Promise<IngestOutcome> => {
+        let outcome: IngestOutcome;
+        try {
+          outcome = await ingestOne(db, path, opts, seen);
+        } catch (err) {
+          if (!(err instanceof CoronerError) && process.env.CORONER_DEBUG) console.error(err);
+          outcome = { path, status: 'failed', kind: errorKind(err), error: errorLine(err) };
+        }
+        opts.onProgress?.(outcome);
+        return outcome;
+      }),
+    ),
+  );
+  return [...outcomes, ...(results as IngestOutcome[])];
+}

@@ -1,0 +1,39 @@
+// From what gdb read to the model of threads and frames that is stored, shown and reported.
+import { classify } from './classify.js';
+import { lockFindings } from './locks.js';
+import type { CoreFacts, Dump, RawExtraction, Thread } from './types.js';
+
+export function buildDump(core: CoreFacts, raw: RawExtraction, analysisMs: number, series: string | null): Dump {
+  const threads: Thread[] = raw.threads.map((t) => {
+    const { state, detail } = classify(t);
+    return {
+      tid: t.lwp,
+      name: t.name,
+      ident: t.ident,
+      state,
+      stateDetail: detail,
+      holdsGil: t.holds_gil,
+      waitsOn: t.waits_on,
+      nativeFrames: t.native_frames.map((f) => ({ function: f.function, library: f.library, file: f.file, line: f.line, pc: f.pc })),
+      pythonFrames: t.python_frames.map((f) => ({
+        function: f.function,
+        file: f.file,
+        line: f.line,
+        nativeIndex: f.native_index,
+        isEntry: f.is_entry,
+        locals: f.locals.map((l) => ({ name: l.name, kind: l.kind, repr: l.repr })),
+      })),
+    };
+  });
+  return {
+    id: 0,
+    core,
+    series,
+    ingestedAt: new Date().toISOString(),
+    analysisMs,
+    python: raw.python,
+    threads,
+    findings: lockFindings(threads),
+    warnings: raw.warnings,
+  };
+}

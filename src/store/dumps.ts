@@ -1,0 +1,138 @@
+// Writing and reading whole dumps. A dump is written in one transaction, so a reader (or a
+// database left by a killed ingest) sees it whole or not at all.
+import { resolve } from 'node:path';
+import { CoronerError } from '../errors.js';
+import type { Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
+import type { Db } from './db.js';
+
+const bool = (b: boolean): number => (b ? 1 : 0);
+
+export function findBySha(db: Db, sha256: string): number | null {
+  const row = db.prepare('SELECT id FROM dumps WHERE sha256 = ?').get(sha256) as { id: number } | undefined;
+  return row?.id ?? null;
+}
+
+/** Store a dump; with replaceId, the old analysis of the same core is replaced under the same id. */
+export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): number {
+  const insertDump = db.prepare(`INSERT INTO dumps (id, sha256, path, size, pid, signal, signal_name, executable, cmdline, fname,
+      taken_at, ingested_at, analysis_ms, python_version, python_layout, python_hexversion, gil_holder, gil_locked, series, warnings)
+    VALUES (@id, @sha256, @path, @size, @pid, @signal, @signal_name, @executable, @cmdline, @fname,
+      @taken_at, @ingested_at, @analysis_ms, @python_version, @python_layout, @python_hexversion, @gil_holder, @gil_locked, @series, @warnings)`);
+  const insertMap = db.prepare('INSERT INTO mapped_files (dump_id, start, end, file_offset, path) VALUES (?, ?, ?, ?, ?)');
+  const insertThread = db.prepare(`INSERT INTO threads (dump_id, idx, tid, ident, name, state, state_detail, holds_gil,
+      wait_kind, wait_address, wait_owner, wait_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertNative = db.prepare('INSERT INTO native_frames (thread_id, idx, function, library, file, line, pc) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertLocal = db.prepare('INSERT INTO locals (frame_id, idx, name, kind, repr) VALUES (?, ?, ?, ?, ?)');
+  const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+
+  return db.transaction((): number => {
+    if (replaceId !== null) db.prepare('DELETE FROM dumps WHERE id = ?').run(replaceId);
+    const c = dump.core;
+    const id = Number(
+      insertDump.run({
+        id: replaceId, sha256: c.sha256, path: c.path, size: c.size, pid: c.pid, signal: c.signal, signal_name: c.signalName,
+        executable: c.executable, cmdline: c.cmdline, fname: c.fname, taken_at: c.takenAt, ingested_at: dump.ingestedAt,
+        analysis_ms: Math.round(dump.analysisMs), python_version: dump.python.version, python_layout: dump.python.layout, python_hexversion: dump.python.hexversion,
+        gil_holder: dump.python.gil_holder, gil_locked: bool(dump.python.gil_locked), series: dump.series,
+        warnings: JSON.stringify(dump.warnings),
+      }).lastInsertRowid,
+    );
+    for (const m of c.mappedFiles) insertMap.run(id, m.start, m.end, m.fileOffset, m.path);
+    dump.threads.forEach((t, i) => {
+      const w = t.waitsOn;
+      const threadId = Number(
+        insertThread.run(id, i, t.tid, t.ident, t.name, t.state, t.stateDetail, bool(t.holdsGil), w?.kind ?? null, w?.address ?? null, w?.owner_ident ?? null, w?.count ?? null)
+          .lastInsertRowid,
+      );
+      t.nativeFrames.forEach((f, j) => insertNative.run(threadId, j, f.function, f.library, f.file, f.line, f.pc));
+      t.pythonFrames.forEach((f, j) => {
+        const frameId = Number(insertPy.run(threadId, j, f.function, f.file, f.line, f.nativeIndex, bool(f.isEntry)).lastInsertRowid);
+        f.locals.forEach((l, k) => insertLocal.run(frameId, k, l.name, l.kind, l.repr));
+      });
+    });
+    dump.findings.forEach((f, i) =>
+      insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
+    );
+    return id;
+  }).immediate();
+}
+
+interface DumpRow {
+  id: number; sha256: string; path: string; size: number; pid: number; signal: number; signal_name: string | null;
+  executable: string | null; cmdline: string; fname: string; taken_at: string; ingested_at: string; analysis_ms: number;
+  python_version: string; python_layout: string; python_hexversion: number; gil_holder: number; gil_locked: number; series: string | null; warnings: string;
+}
+
+export function listDumps(db: Db): DumpSummary[] {
+  const rows = db.prepare(`SELECT d.*,
+      (SELECT COUNT(*) FROM threads t WHERE t.dump_id = d.id) AS threads,
+      (SELECT COUNT(*) FROM findings f WHERE f.dump_id = d.id) AS findings
+    FROM dumps d ORDER BY d.taken_at, d.id`).all() as (DumpRow & { threads: number; findings: number })[];
+  return rows.map((r) => ({
+    id: r.id, path: r.path, sha256: r.sha256, size: r.size, pid: r.pid, executable: r.executable,
+    pythonVersion: r.python_version, takenAt: r.taken_at, threads: r.threads, findings: r.findings,
+  }));
+}
+
+/** A dump named by id, by the core's path, or by a prefix of its sha256. */
+export function resolveDumpRef(db: Db, ref: string): number {
+  if (/^\d+$/.test(ref)) {
+    const row = db.prepare('SELECT id FROM dumps WHERE id = ?').get(Number(ref)) as { id: number } | undefined;
+    if (row) return row.id;
+  }
+  const byPath = db.prepare('SELECT id FROM dumps WHERE path = ? ORDER BY id DESC').get(resolve(ref)) as { id: number } | undefined;
+  if (byPath) return byPath.id;
+  if (/^[0-9a-f]{4,64}$/i.test(ref)) {
+    const rows = db.prepare("SELECT id FROM dumps WHERE sha256 LIKE ? || '%'").all(ref.toLowerCase()) as { id: number }[];
+    if (rows.length === 1) return rows[0]!.id;
+    if (rows.length > 1) throw new CoronerError(`${ref}: matches ${rows.length} dumps by sha256; give more of the hash`, 'ambiguous');
+  }
+  throw new CoronerError(`${ref}: no such dump (give an id, a core's path or a sha256 prefix; coroner list shows them)`, 'no-dump');
+}
+
+export function loadDump(db: Db, id: number): Dump {
+  const r = db.prepare('SELECT * FROM dumps WHERE id = ?').get(id) as DumpRow | undefined;
+  if (!r) throw new CoronerError(`dump ${id}: no such dump (coroner list shows them)`, 'no-dump');
+  const maps = db.prepare('SELECT start, end, file_offset AS fileOffset, path FROM mapped_files WHERE dump_id = ? ORDER BY start').all(id) as Dump['core']['mappedFiles'];
+  const threadRows = db.prepare('SELECT * FROM threads WHERE dump_id = ? ORDER BY idx').all(id) as {
+    id: number; tid: number; ident: number | null; name: string | null; state: string; state_detail: string; holds_gil: number;
+    wait_kind: string | null; wait_address: number | null; wait_owner: number | null; wait_count: number | null;
+  }[];
+  const nativeOf = db.prepare('SELECT function, library, file, line, pc FROM native_frames WHERE thread_id = ? ORDER BY idx');
+  const pyOf = db.prepare('SELECT id, function, file, line, native_idx, is_entry FROM python_frames WHERE thread_id = ? ORDER BY idx');
+  const localsOf = db.prepare('SELECT name, kind, repr FROM locals WHERE frame_id = ? ORDER BY idx');
+  const threads: Thread[] = threadRows.map((t) => {
+    const waitsOn: RawLockWait | null = t.wait_kind === null ? null
+      : { kind: t.wait_kind, address: t.wait_address ?? 0, owner_ident: t.wait_owner, count: t.wait_count };
+    const pythonFrames: PythonFrame[] = (pyOf.all(t.id) as { id: number; function: string; file: string; line: number; native_idx: number; is_entry: number }[])
+      .map((f) => ({
+        function: f.function, file: f.file, line: f.line, nativeIndex: f.native_idx, isEntry: f.is_entry === 1,
+        locals: localsOf.all(f.id) as PythonFrame['locals'],
+      }));
+    return {
+      tid: t.tid, name: t.name, ident: t.ident, state: t.state as ThreadState, stateDetail: t.state_detail,
+      holdsGil: t.holds_gil === 1, waitsOn, pythonFrames, nativeFrames: nativeOf.all(t.id) as NativeFrame[],
+    };
+  });
+  const findings: Finding[] = (db.prepare('SELECT * FROM findings WHERE dump_id = ? ORDER BY idx').all(id) as {
+    kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string;
+  }[]).map((f) => ({
+    kind: f.kind, severity: f.severity as Severity, title: f.title, detail: f.detail, evidence: JSON.parse(f.evidence) as string[], remedy: f.remedy,
+  }));
+  return {
+    id: r.id,
+    core: {
+      path: r.path, size: r.size, sha256: r.sha256, pid: r.pid, signal: r.signal, signalName: r.signal_name, executable: r.executable,
+      cmdline: r.cmdline, fname: r.fname, takenAt: r.taken_at, lwps: threads.map((t) => t.tid), mappedFiles: maps,
+    },
+    series: r.series,
+    ingestedAt: r.ingested_at,
+    analysisMs: r.analysis_ms,
+    python: { version: r.python_version, hexversion: r.python_hexversion, layout: r.python_layout, gil_holder: r.gil_holder, gil_locked: r.gil_locked === 1 },
+    threads,
+    findings,
+    warnings: JSON.parse(r.warnings) as string[],
+  };
+}

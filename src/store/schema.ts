@@ -1,0 +1,96 @@
+// Schema migrations, applied in order; MIGRATIONS[n] takes the database from version n to n+1.
+// Never edit a released migration: add the next one. The README documents the resulting schema.
+
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE dumps (
+    id             INTEGER PRIMARY KEY,
+    sha256         TEXT    NOT NULL UNIQUE,
+    path           TEXT    NOT NULL,
+    size           INTEGER NOT NULL,
+    pid            INTEGER NOT NULL,
+    signal         INTEGER NOT NULL,
+    signal_name    TEXT,
+    executable     TEXT,
+    cmdline        TEXT    NOT NULL,
+    fname          TEXT    NOT NULL,
+    taken_at       TEXT    NOT NULL,
+    ingested_at    TEXT    NOT NULL,
+    analysis_ms    INTEGER NOT NULL,
+    python_version TEXT    NOT NULL,
+    python_layout  TEXT    NOT NULL,
+    python_hexversion INTEGER NOT NULL,
+    gil_holder     INTEGER NOT NULL,
+    gil_locked     INTEGER NOT NULL,
+    series         TEXT,
+    warnings       TEXT    NOT NULL DEFAULT '[]'
+  );
+  CREATE TABLE mapped_files (
+    dump_id     INTEGER NOT NULL REFERENCES dumps(id) ON DELETE CASCADE,
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    file_offset INTEGER NOT NULL,
+    path        TEXT    NOT NULL
+  );
+  CREATE INDEX mapped_files_dump ON mapped_files(dump_id);
+  CREATE TABLE threads (
+    id           INTEGER PRIMARY KEY,
+    dump_id      INTEGER NOT NULL REFERENCES dumps(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    tid          INTEGER NOT NULL,
+    ident        INTEGER,
+    name         TEXT,
+    state        TEXT    NOT NULL,
+    state_detail TEXT    NOT NULL,
+    holds_gil    INTEGER NOT NULL,
+    wait_kind    TEXT,
+    wait_address INTEGER,
+    wait_owner   INTEGER,
+    wait_count   INTEGER,
+    UNIQUE (dump_id, idx)
+  );
+  CREATE TABLE native_frames (
+    thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    idx       INTEGER NOT NULL,
+    function  TEXT,
+    library   TEXT,
+    file      TEXT,
+    line      INTEGER,
+    pc        INTEGER NOT NULL,
+    PRIMARY KEY (thread_id, idx)
+  );
+  CREATE TABLE python_frames (
+    id         INTEGER PRIMARY KEY,
+    thread_id  INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    idx        INTEGER NOT NULL,
+    function   TEXT    NOT NULL,
+    file       TEXT    NOT NULL,
+    line       INTEGER NOT NULL,
+    native_idx INTEGER NOT NULL,
+    is_entry   INTEGER NOT NULL,
+    UNIQUE (thread_id, idx)
+  );
+  CREATE TABLE locals (
+    frame_id INTEGER NOT NULL REFERENCES python_frames(id) ON DELETE CASCADE,
+    idx      INTEGER NOT NULL,
+    name     TEXT    NOT NULL,
+    kind     TEXT    NOT NULL,
+    repr     TEXT    NOT NULL,
+    PRIMARY KEY (frame_id, idx)
+  );
+  CREATE TABLE findings (
+    id       INTEGER PRIMARY KEY,
+    dump_id  INTEGER NOT NULL REFERENCES dumps(id) ON DELETE CASCADE,
+    idx      INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,
+    severity TEXT    NOT NULL,
+    title    TEXT    NOT NULL,
+    detail   TEXT    NOT NULL,
+    evidence TEXT    NOT NULL,
+    remedy   TEXT    NOT NULL
+  );
+  CREATE INDEX threads_dump ON threads(dump_id);
+  CREATE INDEX python_frames_thread ON python_frames(thread_id);
+  CREATE INDEX findings_dump ON findings(dump_id);
+  `,
+];
