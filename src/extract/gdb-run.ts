@@ -67,7 +67,7 @@ export async function extractWithGdb(corePath: string, exe: string, opts: GdbOpt
     const { code, stderr, timedOut } = await runGdb(opts.gdb ?? 'gdb', gdbArgs(corePath, exe, outPath, opts), opts.timeoutMs, corePath, opts.signal);
     if (opts.signal?.aborted) throw new CoronerError(`${corePath}: analysis cancelled`, 'cancelled');
     if (timedOut) {
-      throw new CoronerError(`${corePath}: gdb did not finish within ${Math.round(opts.timeoutMs / 1000)} s; raise --timeout, or check that the core is not damaged`, 'timeout');
+      throw new CoronerError(`${corePath}: gdb did not finish within ${opts.timeoutMs / 1000} s; raise --timeout, or check that the core is not damaged`, 'timeout');
     }
     if (!existsSync(outPath)) {
       const why = lastMeaningfulLine(stderr) ?? `gdb exited with code ${code}`;

@@ -1,0 +1,79 @@
+// Every thread of every fixture core, checked against what the process said about itself just
+// before the core was taken: names, every Python frame's function/file/line, locals, states, findings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixture, ingestFresh, showJson, truthOf, type ShownDump, type Truth } from './helpers.js';
+
+function compareWithTruth(shown: ShownDump, truth: Truth): void {
+  assert.equal(shown.core.pid, truth.pid, 'pid');
+  assert.equal(shown.python.version, truth.python, 'python version');
+  assert.equal(shown.core.executable, truth.executable, 'executable');
+  for (const t of truth.threads) {
+    const thread = shown.threads.find((s) => s.tid === t.native_id);
+    assert.ok(thread, `thread LWP ${t.native_id} (${t.name}) is shown`);
+    assert.equal(thread.name, t.name, `name of LWP ${t.native_id}`);
+    if (!t.frames) continue; // a thread still moving when its truth was written
+    const got = thread.python_frames.map((f) => `${f.function} ${f.file}:${f.line}`);
+    const want = t.frames.map((f) => `${f.function} ${f.file}:${f.line}`);
+    assert.deepEqual(got, want, `Python stack of ${t.name}`);
+    t.frames.forEach((f, i) => {
+      for (const [name, repr] of Object.entries(f.locals ?? {})) {
+        assert.equal(thread.python_frames[i]!.locals[name], repr, `${t.name} frame ${i} (${f.function}) local ${name}`);
+      }
+    });
+  }
+  for (const [name, state] of Object.entries(truth.expect.states ?? {})) {
+    const thread = shown.threads.find((s) => s.name === name);
+    assert.ok(thread, `thread ${name}`);
+    assert.equal(thread.state, state, `state of ${name} (${thread.state_detail})`);
+  }
+  const kinds = shown.findings.map((f) => f.kind);
+  for (const kind of truth.expect.findings ?? []) assert.ok(kinds.includes(kind), `finding ${kind} in ${kinds.join(', ')}`);
+  for (const kind of truth.expect.absent_findings ?? []) assert.ok(!kinds.includes(kind), `no ${kind} finding: ${JSON.stringify(shown.findings)}`);
+}
+
+test('recursion: 40 frames deep, every frame and every local as in-process repr()', async () => {
+  const core = await fixture('recursion');
+  const truth = truthOf(core);
+  const db = ingestFresh([core.core]);
+  const shown = showJson(db, '1');
+  compareWithTruth(shown, truth);
+  const main = shown.threads.find((t) => t.tid === truth.pid)!;
+  assert.equal(main.python_frames.filter((f) => f.function === 'recurse').length, truth.expect.depth! + 1);
+  const leaf = main.python_frames.find((f) => f.function === 'leaf')!;
+  // The issue's own examples, read exactly as Python prints them.
+  assert.equal(leaf.locals.nested, '[1, 2, 3, [1, 2, [1]]]');
+  assert.equal(leaf.locals.mapping, "{'a': 'b'}");
+  assert.equal(leaf.locals.raw, "b'Hello'");
+  assert.equal(leaf.locals.pi, '3.14');
+  assert.equal(leaf.locals.nothing, 'None');
+  assert.equal(leaf.locals.selfref, '[1, [...]]');
+  assert.match(leaf.locals.order!, /^<Order at 0x[0-9a-f]+>$/);
+  assert.equal(leaf.locals.long_text!.length, 80);
+  assert.ok(leaf.locals.long_text!.endsWith('...'));
+  assert.ok(main.holds_gil, 'the main thread holds the GIL');
+  assert.equal(main.state, 'running');
+  // The merged view: every Python frame sits at a _PyEval_EvalFrameDefault native frame.
+  for (const f of main.python_frames) {
+    assert.ok(f.native_index >= 0, `${f.function} is placed on a native frame`);
+    assert.equal(main.native_frames[f.native_index]!.function, '_PyEval_EvalFrameDefault');
+  }
+});
+
+test('threads: named threads blocked on a lock, sleep, socket, event, queue, select', async () => {
+  const core = await fixture('threads');
+  const db = ingestFresh([core.core]);
+  compareWithTruth(showJson(db, '1'), truthOf(core));
+});
+
+test('deadlock: a deadlock finding names the deadlocked threads and where they wait', async () => {
+  const core = await fixture('deadlock');
+  const truth = truthOf(core);
+  const db = ingestFresh([core.core]);
+  const shown = showJson(db, '1');
+  compareWithTruth(shown, truth);
+  const text = shown.findings.filter((f) => f.kind === 'deadlock').map((f) => [f.title, f.detail, ...f.evidence].join('\n')).join('\n');
+  for (const name of truth.expect.deadlocked ?? []) assert.ok(text.includes(name), `deadlock finding names ${name}:\n${text}`);
+  assert.match(text, /deadlock\.py:\d+ in transfer/, 'names the Python line where they wait');
+  assert.match(text, /owner recorded in the RLock/, 'the RLock cycle is shown with its owners');
+});
