@@ -9,7 +9,7 @@ import { join, basename } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { packageRoot } from '../src/paths.js';
-import { coresOfWorkload, coreOfNativeProcess, FIXTURE_PYTHON, type FixtureCore } from './lib/fixture-cores.js';
+import { coresOfWorkload, coreOfNativeProcess, FIXTURE_PYTHON, type FixtureCore, type WorkloadRun } from './lib/fixture-cores.js';
 
 export interface Manifest {
   stamp: string;
@@ -19,8 +19,11 @@ export interface Manifest {
 const workloadsDir = join(packageRoot, 'fixtures', 'workloads');
 export const defaultCoresDir = join(packageRoot, '.cores');
 
-/** Workloads that never stop themselves: the core is taken once they have settled. */
-const SETTLE_MS: Record<string, number> = { deadlock: 700 };
+/** How each workload's cores are taken (default: it stops itself and gcore dumps it). */
+const MODES: Record<string, Pick<WorkloadRun, 'mode' | 'settleMs'>> = {
+  deadlock: { mode: 'settle', settleMs: 700 },
+  crash: { mode: 'crash' },
+};
 
 async function stampOf(files: string[]): Promise<string> {
   const hash = createHash('sha256');
@@ -51,7 +54,7 @@ export async function makeCores(outDir = defaultCoresDir, opts: { force?: boolea
     const name = basename(file, '.py');
     const started = Date.now();
     const made = await coresOfWorkload(
-      { name, command: [FIXTURE_PYTHON, join(workloadsDir, file)], settleMs: SETTLE_MS[name] },
+      { name, command: [FIXTURE_PYTHON, join(workloadsDir, file)], ...(MODES[name] ?? { mode: 'stop' }) },
       outDir,
     );
     cores.push(...made);

@@ -77,3 +77,16 @@ test('deadlock: a deadlock finding names the deadlocked threads and where they w
   assert.match(text, /deadlock\.py:\d+ in transfer/, 'names the Python line where they wait');
   assert.match(text, /owner recorded in the RLock/, 'the RLock cycle is shown with its owners');
 });
+
+test('crash: a core written by the kernel on os.abort() shows SIGABRT and where the process died', async () => {
+  const core = await fixture('crash');
+  const truth = truthOf(core);
+  const db = ingestFresh([core.core]);
+  const shown = showJson(db, '1');
+  compareWithTruth(shown, truth);
+  assert.equal(shown.core.signal, 6);
+  assert.equal((shown.core as { signal_name?: string }).signal_name, 'SIGABRT');
+  assert.match(shown.core.cmdline, /crash\.py/);
+  const main = shown.threads.find((t) => t.tid === truth.pid)!;
+  assert.ok(main.native_frames.some((f) => f.function?.includes('abort')), 'abort is on the native stack');
+});

@@ -25,7 +25,12 @@ export interface WorkloadRun {
   /** argv[0] and the rest; defaults to FIXTURE_PYTHON with the workload file. */
   command: string[];
   env?: Record<string, string>;
-  /** A workload that does not stop itself (a deadlock): take the core this long after its line. */
+  /**
+   * How the core is taken at a checkpoint: the workload stops itself and gcore dumps it ('stop');
+   * it blocks for good (a deadlock) and gcore dumps it after settleMs ('settle'); or it crashes and
+   * the kernel writes the core ('crash').
+   */
+  mode: 'stop' | 'settle' | 'crash';
   settleMs?: number;
 }
 
@@ -63,8 +68,11 @@ export async function coresOfWorkload(spec: WorkloadRun, outDir: string): Promis
   const dir = join(outDir, spec.name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const [cmd, ...args] = spec.command;
+  const [cmd, ...args] = spec.mode === 'crash'
+    ? ['/bin/bash', '-c', 'ulimit -c unlimited && exec "$@"', 'workload', ...spec.command]
+    : spec.command;
   const child: ChildProcess = spawn(cmd!, args, {
+    cwd: dir,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...spec.env, PYTHONDONTWRITEBYTECODE: '1' },
   });
@@ -77,18 +85,19 @@ export async function coresOfWorkload(spec: WorkloadRun, outDir: string): Promis
     for await (const line of lines) {
       if (!line.startsWith('{')) continue;
       checkpoint += 1;
-      if (spec.settleMs !== undefined) {
-        await new Promise((r) => setTimeout(r, spec.settleMs));
-      } else {
-        await waitFor(() => processState(pid) === 'T', 30_000, `${spec.name} (pid ${pid}) to stop itself`);
-      }
-      const written = await gcore(pid, join(dir, 'tmp'));
       const core = join(dir, checkpoint === 1 ? `core.${pid}` : `core.${pid}.${checkpoint}`);
-      await rename(written, core);
+      if (spec.mode === 'crash') {
+        await exited;
+        await rename(await kernelCore(dir, pid), core);
+      } else {
+        if (spec.mode === 'settle') await new Promise((r) => setTimeout(r, spec.settleMs ?? 500));
+        else await waitFor(() => processState(pid) === 'T', 30_000, `${spec.name} (pid ${pid}) to stop itself`);
+        await rename(await gcore(pid, join(dir, 'tmp')), core);
+      }
       const truth = `${core}.truth.json`;
       await writeFile(truth, JSON.stringify({ ...JSON.parse(line), checkpoint }, null, 1));
       made.push({ workload: spec.name, checkpoint, core, truth });
-      if (spec.settleMs !== undefined) break; // a deadlocked process never goes on
+      if (spec.mode !== 'stop') break; // a deadlocked or crashed process never goes on
       process.kill(pid, 'SIGCONT');
     }
   } finally {
@@ -97,6 +106,15 @@ export async function coresOfWorkload(spec: WorkloadRun, outDir: string): Promis
   }
   if (made.length === 0) throw new Error(`workload ${spec.name} printed no checkpoint`);
   return made;
+}
+
+/** The core the kernel wrote for a crashed process, with core_pattern "core" (with or without .PID). */
+async function kernelCore(dir: string, pid: number): Promise<string> {
+  for (const name of [`core.${pid}`, 'core']) {
+    if (existsSync(join(dir, name))) return join(dir, name);
+  }
+  const pattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();
+  throw new Error(`the kernel wrote no core for pid ${pid} in ${dir} (kernel.core_pattern is "${pattern}"; the crash fixture needs "core")`);
 }
 
 /** A core of a process that is not Python at all (coreutils' sleep). */

@@ -1,0 +1,171 @@
+"""Memory and struct-layout access for coroner's gdb script (version-neutral).
+
+Memory is read from the inferior (the core) a page at a time and cached, so that the many
+small reads of object headers cost a dict lookup and a struct.unpack each instead of a
+gdb round trip. Struct offsets come from the DWARF types gdb has loaded, once.
+"""
+import struct
+
+import gdb
+
+PAGE = 4096
+_PAGE_MASK = ~(PAGE - 1)
+
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+_F64 = struct.Struct("<d")
+
+
+class BadRead(Exception):
+    """An address that cannot be read from the core."""
+
+    def __init__(self, addr, size=0):
+        Exception.__init__(self, "cannot read %d bytes at 0x%x" % (size, addr))
+        self.addr = addr
+
+
+class Memory:
+    """Cached reader of the inferior's memory. Every method raises BadRead, nothing else."""
+
+    # A user-space pointer on x86-64/aarch64 Linux is below this.
+    MAX_ADDR = 1 << 48
+
+    def __init__(self, inferior=None):
+        self._inf = inferior or gdb.selected_inferior()
+        self._pages = {}
+
+    def _page(self, base):
+        try:
+            return self._pages[base]
+        except KeyError:
+            pass
+        try:
+            data = bytes(self._inf.read_memory(base, PAGE))
+        except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
+            data = None
+        self._pages[base] = data
+        return data
+
+    def read(self, addr, size):
+        if size <= 0:
+            return b""
+        if addr <= 0 or addr + size > self.MAX_ADDR:
+            raise BadRead(addr, size)
+        base = addr & _PAGE_MASK
+        off = addr - base
+        page = self._page(base)
+        if page is None:
+            raise BadRead(addr, size)
+        if off + size <= PAGE:
+            return page[off:off + size]
+        parts = [page[off:]]
+        got = PAGE - off
+        base += PAGE
+        while got < size:
+            page = self._page(base)
+            if page is None:
+                raise BadRead(addr, size)
+            take = min(PAGE, size - got)
+            parts.append(page[:take])
+            got += take
+            base += PAGE
+        return b"".join(parts)
+
+    def readable(self, addr, size=1):
+        try:
+            self.read(addr, size)
+            return True
+        except BadRead:
+            return False
+
+    def u64(self, addr):
+        return _U64.unpack(self.read(addr, 8))[0]
+
+    def i64(self, addr):
+        return _I64.unpack(self.read(addr, 8))[0]
+
+    def u32(self, addr):
+        return _U32.unpack(self.read(addr, 4))[0]
+
+    def i32(self, addr):
+        return _I32.unpack(self.read(addr, 4))[0]
+
+    def u8(self, addr):
+        return self.read(addr, 1)[0]
+
+    def f64(self, addr):
+        return _F64.unpack(self.read(addr, 8))[0]
+
+    def ptrs(self, addr, count):
+        """`count` consecutive pointers."""
+        if count <= 0:
+            return ()
+        return struct.unpack("<%dQ" % count, self.read(addr, 8 * count))
+
+    def cstring(self, addr, limit=256):
+        """A NUL-terminated C string (decoded as UTF-8), at most `limit` bytes."""
+        out = []
+        got = 0
+        while got < limit:
+            base = (addr + got) & _PAGE_MASK
+            page = self._page(base)
+            if page is None:
+                raise BadRead(addr + got, 1)
+            off = addr + got - base
+            end = page.find(b"\0", off, min(PAGE, off + limit - got))
+            if end >= 0:
+                out.append(page[off:end])
+                break
+            chunk = page[off:min(PAGE, off + limit - got)]
+            out.append(chunk)
+            got += len(chunk)
+        return b"".join(out).decode("utf-8", "replace")
+
+
+class Layout:
+    """Offsets and size of one C struct, read from DWARF: layout.off['field'], layout.size."""
+
+    def __init__(self, type_name):
+        t = gdb.lookup_type(type_name).strip_typedefs()
+        self.name = type_name
+        self.type = t
+        self.size = t.sizeof
+        self.off = {}
+        for f in t.fields():
+            if f.name is not None and hasattr(f, "bitpos"):
+                self.off[f.name] = f.bitpos // 8
+
+    def __getitem__(self, name):
+        return self.off[name]
+
+    def has(self, name):
+        return name in self.off
+
+
+def field_path_offset(type_name, path):
+    """Offset of a nested member, e.g. field_path_offset('_PyRuntimeState', 'ceval.gil.locked')."""
+    t = gdb.lookup_type(type_name).strip_typedefs()
+    total = 0
+    for part in path.split("."):
+        for f in t.fields():
+            if f.name == part:
+                total += f.bitpos // 8
+                t = f.type.strip_typedefs()
+                break
+        else:
+            raise KeyError("%s has no member %s" % (type_name, path))
+    return total
+
+
+def bitfield(type_name, struct_member, bit_member):
+    """(bit offset from the start of struct_member, bit size) of a bitfield inside it."""
+    t = gdb.lookup_type(type_name).strip_typedefs()
+    for f in t.fields():
+        if f.name == struct_member:
+            base = f.bitpos
+            for g in f.type.strip_typedefs().fields():
+                if g.name == bit_member:
+                    return g.bitpos, g.bitsize
+    raise KeyError("%s.%s.%s" % (type_name, struct_member, bit_member))
