@@ -56,22 +56,30 @@ class Memory:
         base = addr & _PAGE_MASK
         off = addr - base
         page = self._page(base)
-        if page is None:
-            raise BadRead(addr, size)
-        if off + size <= PAGE:
+        if page is not None and off + size <= PAGE:
             return page[off:off + size]
-        parts = [page[off:]]
-        got = PAGE - off
-        base += PAGE
+        parts = []
+        got = 0
         while got < size:
-            page = self._page(base)
+            take = min(PAGE - off, size - got)
             if page is None:
-                raise BadRead(addr, size)
-            take = min(PAGE, size - got)
-            parts.append(page[:take])
+                # The whole page is not readable, yet the bytes asked for may be (a section of
+                # the executable that gdb reads from the file and that ends inside a page).
+                parts.append(self._exact(addr + got, take))
+            else:
+                parts.append(page[off:off + take])
             got += take
             base += PAGE
+            off = 0
+            if got < size:
+                page = self._page(base)
         return b"".join(parts)
+
+    def _exact(self, addr, size):
+        try:
+            return bytes(self._inf.read_memory(addr, size))
+        except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
+            raise BadRead(addr, size)
 
     def readable(self, addr, size=1):
         try:
@@ -106,19 +114,30 @@ class Memory:
 
     def cstring(self, addr, limit=256):
         """A NUL-terminated C string (decoded as UTF-8), at most `limit` bytes."""
+        if addr <= 0 or addr >= self.MAX_ADDR:
+            raise BadRead(addr, 1)
         out = []
         got = 0
         while got < limit:
             base = (addr + got) & _PAGE_MASK
+            off = addr + got - base
+            want = min(PAGE - off, limit - got)
             page = self._page(base)
             if page is None:
-                raise BadRead(addr + got, 1)
-            off = addr + got - base
-            end = page.find(b"\0", off, min(PAGE, off + limit - got))
+                # Not a whole readable page: read what can be read, a byte at a time at worst.
+                try:
+                    chunk = self._exact(addr + got, want)
+                except BadRead:
+                    if not out and not got:
+                        chunk = self._exact(addr, 1)
+                    else:
+                        chunk = self._exact(addr + got, 1)
+            else:
+                chunk = page[off:off + want]
+            end = chunk.find(b"\0")
             if end >= 0:
-                out.append(page[off:end])
+                out.append(chunk[:end])
                 break
-            chunk = page[off:min(PAGE, off + limit - got)]
             out.append(chunk)
             got += len(chunk)
         return b"".join(out).decode("utf-8", "replace")
@@ -133,9 +152,22 @@ class Layout:
         self.type = t
         self.size = t.sizeof
         self.off = {}
-        for f in t.fields():
-            if f.name is not None and hasattr(f, "bitpos"):
-                self.off[f.name] = f.bitpos // 8
+        # Members of embedded base structs (ob_base.ob_type, _base.length...) are reachable by
+        # their own names too, breadth first, so a name at the top level always wins.
+        queue = [(t, 0)]
+        while queue:
+            st, base = queue.pop(0)
+            for f in st.fields():
+                if f.name is None or not hasattr(f, "bitpos"):
+                    continue
+                off = base + f.bitpos // 8
+                if f.name not in self.off:
+                    self.off[f.name] = off
+                ft = f.type.strip_typedefs()
+                if ft.code == gdb.TYPE_CODE_STRUCT and base == 0 and len(queue) < 64:
+                    queue.append((ft, off))
+                elif ft.code == gdb.TYPE_CODE_STRUCT and f.name in ("ob_base", "_base", "ht_type"):
+                    queue.append((ft, off))
 
     def __getitem__(self, name):
         return self.off[name]
@@ -164,7 +196,6 @@ def bitfield(type_name, struct_member, bit_member):
     t = gdb.lookup_type(type_name).strip_typedefs()
     for f in t.fields():
         if f.name == struct_member:
-            base = f.bitpos
             for g in f.type.strip_typedefs().fields():
                 if g.name == bit_member:
                     return g.bitpos, g.bitsize

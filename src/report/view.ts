@@ -1,0 +1,333 @@
+// From the Dump model to what the HTML templates show: plain data, every string still raw (the
+// templates escape it), grouped and ordered the way the report reads.
+import { basename } from '../model/classify.js';
+import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState } from '../model/types.js';
+import { hexAddr, humanBytes, seconds, shortSha } from '../format/units.js';
+
+/** The order thread groups appear in: the threads that explain a hang first. */
+export const STATE_ORDER: readonly ThreadState[] = [
+  'waiting-lock',
+  'waiting-gil',
+  'running',
+  'holding-gil',
+  'gc',
+  'waiting-io',
+  'sleeping',
+  'idle',
+];
+
+const STATE_LABEL: Record<ThreadState, string> = {
+  'waiting-lock': 'Waiting on a lock',
+  'waiting-gil': 'Waiting for the GIL',
+  running: 'Running Python',
+  'holding-gil': 'Holding the GIL in native code',
+  gc: 'Collecting garbage',
+  'waiting-io': 'Waiting on I/O',
+  sleeping: 'Sleeping',
+  idle: 'Idle / native code',
+};
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+export interface LocalView {
+  name: string;
+  kind: string;
+  repr: string;
+}
+
+export interface PyFrameView {
+  function: string;
+  file: string;
+  fileBase: string;
+  line: number;
+  isEntry: boolean;
+  locals: LocalView[];
+}
+
+export interface NativeRowView {
+  index: number;
+  pc: string;
+  function: string;
+  known: boolean;
+  library: string | null;
+  libraryPath: string | null;
+  location: string | null;
+  python: PyFrameView[];
+}
+
+export interface ThreadRef {
+  tid: number;
+  label: string;
+  anchor: string;
+}
+
+export interface ThreadView {
+  anchor: string;
+  tid: number;
+  name: string | null;
+  ident: string | null;
+  state: ThreadState;
+  stateLabel: string;
+  stateDetail: string;
+  holdsGil: boolean;
+  /** Open on load: the threads that most likely explain the dump. */
+  open: boolean;
+  top: PyFrameView | null;
+  python: PyFrameView[];
+  native: NativeRowView[];
+  /** Python frames not matched to any native frame. */
+  unplaced: PyFrameView[];
+  waits: {
+    kind: string;
+    address: string;
+    ownerIdent: string | null;
+    owner: ThreadRef | null;
+    count: number | null;
+  } | null;
+  /** Threads blocked on a lock this thread is recorded as owning. */
+  blocking: ThreadRef[];
+}
+
+export interface StateGroupView {
+  state: ThreadState;
+  label: string;
+  anchor: string;
+  count: number;
+  threads: ThreadView[];
+}
+
+export interface FindingView extends Finding {
+  anchor: string;
+}
+
+export interface CensusView {
+  columns: string[];
+  rows: string[][];
+}
+
+export interface DumpView {
+  id: number;
+  page: string;
+  title: string;
+  core: {
+    path: string;
+    fileBase: string;
+    sha256: string;
+    shortSha: string;
+    size: number;
+    sizeHuman: string;
+    pid: number;
+    signal: number;
+    signalName: string | null;
+    executable: string | null;
+    fname: string;
+    cmdline: string;
+    takenAt: string;
+  };
+  series: string | null;
+  ingestedAt: string;
+  analysis: string;
+  python: { version: string; layout: string; gilLocked: boolean; gilHolder: ThreadRef | null };
+  findings: FindingView[];
+  worstSeverity: Severity | null;
+  threadCount: number;
+  stateCounts: { state: ThreadState; label: string; anchor: string; count: number }[];
+  groups: StateGroupView[];
+  warnings: string[];
+  census: CensusView | null;
+}
+
+export interface IndexRowView {
+  id: number;
+  page: string;
+  pid: number;
+  executable: string | null;
+  fname: string;
+  coreBase: string;
+  corePath: string;
+  pythonVersion: string;
+  takenAt: string;
+  size: number;
+  sizeHuman: string;
+  threads: number;
+  findings: number;
+  worstSeverity: Severity | null;
+  /** For sorting by worst finding: 3 critical, 2 warning, 1 info, 0 none. */
+  worstRank: number;
+  /** Sort key of the findings column: worst severity, then count. */
+  findingsRank: number;
+  series: string | null;
+}
+
+export function dumpPage(id: number): string {
+  return `dump-${id}.html`;
+}
+
+function threadLabel(t: Thread): string {
+  return `${t.name ?? 'unnamed thread'} (LWP ${t.tid})`;
+}
+
+function threadRef(t: Thread): ThreadRef {
+  return { tid: t.tid, label: threadLabel(t), anchor: threadAnchor(t) };
+}
+
+function threadAnchor(t: Thread): string {
+  return `thread-${t.tid}`;
+}
+
+function localView(l: Local): LocalView {
+  return { name: l.name, kind: l.kind, repr: l.repr };
+}
+
+function pyFrameView(f: PythonFrame): PyFrameView {
+  return { function: f.function, file: f.file, fileBase: basename(f.file), line: f.line, isEntry: f.isEntry, locals: f.locals.map(localView) };
+}
+
+function worst(findings: Finding[]): Severity | null {
+  let best: Severity | null = null;
+  for (const f of findings) if (best === null || SEVERITY_RANK[f.severity] < SEVERITY_RANK[best]) best = f.severity;
+  return best;
+}
+
+function threadView(t: Thread, all: Thread[]): ThreadView {
+  const python = t.pythonFrames.map(pyFrameView);
+  const at = new Map<number, PyFrameView[]>();
+  const unplaced: PyFrameView[] = [];
+  t.pythonFrames.forEach((f, i) => {
+    const v = python[i]!;
+    if (f.nativeIndex >= 0 && f.nativeIndex < t.nativeFrames.length) {
+      const list = at.get(f.nativeIndex) ?? [];
+      list.push(v);
+      at.set(f.nativeIndex, list);
+    } else {
+      unplaced.push(v);
+    }
+  });
+  const native: NativeRowView[] = t.nativeFrames.map((n, i) => ({
+    index: i,
+    pc: hexAddr(n.pc),
+    function: n.function ?? '??',
+    known: n.function !== null,
+    library: n.library ? basename(n.library) : null,
+    libraryPath: n.library,
+    location: n.file ? `${n.file}:${n.line ?? '?'}` : null,
+    python: at.get(i) ?? [],
+  }));
+  const w = t.waitsOn;
+  const owner = w?.owner_ident ? all.find((o) => o.ident === w.owner_ident) : undefined;
+  const blocking = t.ident
+    ? all.filter((o) => o !== t && o.waitsOn?.owner_ident === t.ident).map(threadRef)
+    : [];
+  return {
+    anchor: threadAnchor(t),
+    tid: t.tid,
+    name: t.name,
+    ident: t.ident !== null ? hexAddr(t.ident) : null,
+    state: t.state,
+    stateLabel: STATE_LABEL[t.state] ?? t.state,
+    stateDetail: t.stateDetail,
+    holdsGil: t.holdsGil,
+    open: t.state === 'waiting-lock' || t.holdsGil,
+    top: python[0] ?? null,
+    python,
+    native,
+    unplaced,
+    waits: w
+      ? {
+          kind: w.kind,
+          address: hexAddr(w.address),
+          ownerIdent: w.owner_ident ? hexAddr(w.owner_ident) : null,
+          owner: owner ? threadRef(owner) : null,
+          count: w.count,
+        }
+      : null,
+    blocking,
+  };
+}
+
+/** A `census` array a later version of the model may carry: shown as a plain table of its fields. */
+function censusView(d: Dump): CensusView | null {
+  const census = (d as unknown as { census?: unknown }).census;
+  if (!Array.isArray(census) || census.length === 0) return null;
+  const rows = census.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
+  if (rows.length === 0) return null;
+  const columns = Object.keys(rows[0]!);
+  const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return { columns, rows: rows.map((r) => columns.map((c) => cell(r[c]))) };
+}
+
+export function dumpView(d: Dump): DumpView {
+  const c = d.core;
+  const threads = d.threads.map((t) => threadView(t, d.threads));
+  const known = new Set<string>(STATE_ORDER);
+  const states = [...STATE_ORDER, ...new Set(d.threads.map((t) => t.state).filter((s) => !known.has(s)))];
+  const groups: StateGroupView[] = states
+    .map((state) => {
+      const members = threads.filter((t) => t.state === state);
+      return { state, label: STATE_LABEL[state] ?? state, anchor: `state-${state}`, count: members.length, threads: members };
+    })
+    .filter((g) => g.count > 0);
+  const findings = [...d.findings]
+    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
+    .map((f, i) => ({ ...f, anchor: `finding-${i + 1}` }));
+  const holder = d.threads.find((t) => t.holdsGil);
+  return {
+    id: d.id,
+    page: dumpPage(d.id),
+    title: `Dump ${d.id}: ${c.executable ? basename(c.executable) : c.fname} pid ${c.pid}`,
+    core: {
+      path: c.path,
+      fileBase: basename(c.path),
+      sha256: c.sha256,
+      shortSha: shortSha(c.sha256),
+      size: c.size,
+      sizeHuman: humanBytes(c.size),
+      pid: c.pid,
+      signal: c.signal,
+      signalName: c.signalName,
+      executable: c.executable,
+      fname: c.fname,
+      cmdline: c.cmdline,
+      takenAt: c.takenAt,
+    },
+    series: d.series,
+    ingestedAt: d.ingestedAt,
+    analysis: seconds(d.analysisMs),
+    python: {
+      version: d.python.version,
+      layout: d.python.layout,
+      gilLocked: d.python.gil_locked,
+      gilHolder: holder ? threadRef(holder) : null,
+    },
+    findings,
+    worstSeverity: worst(d.findings),
+    threadCount: d.threads.length,
+    stateCounts: groups.map((g) => ({ state: g.state, label: g.label, anchor: g.anchor, count: g.count })),
+    groups,
+    warnings: d.warnings,
+    census: censusView(d),
+  };
+}
+
+export function indexRow(d: Dump): IndexRowView {
+  const w = worst(d.findings);
+  return {
+    id: d.id,
+    page: dumpPage(d.id),
+    pid: d.core.pid,
+    executable: d.core.executable,
+    fname: d.core.fname,
+    coreBase: basename(d.core.path),
+    corePath: d.core.path,
+    pythonVersion: d.python.version,
+    takenAt: d.core.takenAt,
+    size: d.core.size,
+    sizeHuman: humanBytes(d.core.size),
+    threads: d.threads.length,
+    findings: d.findings.length,
+    worstSeverity: w,
+    worstRank: w === null ? 0 : 3 - SEVERITY_RANK[w],
+    findingsRank: (w === null ? 0 : 3 - SEVERITY_RANK[w]) * 1_000_000 + d.findings.length,
+    series: d.series,
+  };
+}
