@@ -10,8 +10,12 @@ side (threads, native frames) and assembles the document.
 import json
 import os
 import re
+import sys
 
 import gdb
+
+# Nothing of ours is cached next to the sources (the directory may be read-only or a checkout).
+sys.dont_write_bytecode = True
 
 import coroner_layouts
 from coroner_mem import BadRead, Memory
@@ -94,6 +98,14 @@ def version_text(hexversion):
     return text
 
 
+def no_debuginfo_message(runtime, major, minor, detail=None):
+    path = _object_file_of(runtime)
+    # Debian splits the interpreter (python3.X) from the shared library (libpython3.X).
+    base = "libpython%d.%d" % (major, minor) if os.path.basename(path).startswith("libpython") else "python%d.%d" % (major, minor)
+    return "debug info for %s %s: apt-get install %s-dbg (same version as %s)" % (
+        path, "is incomplete (%s)" % detail if detail else "not found", base, base)
+
+
 def detect(mem):
     """(runtime address, hexversion, Layout class); raises Fatal."""
     runtime = symbol_address("_PyRuntime")
@@ -121,9 +133,7 @@ def detect(mem):
         gdb.lookup_type("PyObject")
         gdb.lookup_type("_PyRuntimeState")
     except gdb.error:
-        path = _object_file_of(runtime)
-        raise Fatal("no-debuginfo", "debug info for %s not found: apt-get install python%d.%d-dbg (same version as python%d.%d)" % (
-            path, major, minor, major, minor))
+        raise Fatal("no-debuginfo", no_debuginfo_message(runtime, major, minor))
     return runtime, hexversion, layout_cls
 
 
@@ -207,9 +217,10 @@ def extract():
     try:
         layout = layout_cls(mem, runtime, hexversion)
     except gdb.error as e:
-        major, minor = (hexversion >> 24) & 0xFF, (hexversion >> 16) & 0xFF
-        raise Fatal("no-debuginfo", "debug info for %s is incomplete (%s): apt-get install python%d.%d-dbg (same version as python%d.%d)" % (
-            _object_file_of(runtime), _one_line(e), major, minor, major, minor))
+        raise Fatal("no-debuginfo", no_debuginfo_message(runtime, (hexversion >> 24) & 0xFF, (hexversion >> 16) & 0xFF, _one_line(e)))
+    except KeyError as e:
+        raise Fatal("internal", "the debug info of CPython %s does not match layout %s: no member %s" % (
+            version_text(hexversion), layout_cls.name, e))
     engine = ReprEngine(layout, warn)
 
     try:
@@ -249,7 +260,12 @@ def extract():
         except Exception as e:  # noqa: BLE001
             warn("%s: cannot unwind: %s" % (label, _one_line(e)))
             natives = entry["native_frames"]
-        candidates = by_lwp.get(lwp) or []
+        candidates = [c for c in by_lwp.get(lwp) or () if c["addr"] not in matched]
+        if not candidates:
+            # A thread state whose native id is stale (e.g. after fork) is still found by its
+            # pthread_t, which libthread_db gives as the thread's handle.
+            handle = _thread_handle(th)
+            candidates = [c for c in states if handle and c["ident"] == handle and c["addr"] not in matched]
         if not candidates:
             continue
         st = candidates[0]
@@ -292,6 +308,14 @@ def extract():
         "threads": threads,
         "warnings": warnings,
     }
+
+
+def _thread_handle(th):
+    try:
+        h = th.handle()
+        return int.from_bytes(bytes(h), "little") if h else 0
+    except (gdb.error, AttributeError, TypeError, ValueError, RuntimeError):
+        return 0
 
 
 def _one_line(e):

@@ -75,6 +75,7 @@ _TYPE_SYMBOLS = {
     "PyModule_Type": "module",
     "PyType_Type": "type",
     "PyCell_Type": "cell",
+    "PyCode_Type": "code",
 }
 
 
@@ -142,6 +143,7 @@ class Layout:
         self._types = {}
         self._codes = {}
         self._lines = {}
+        self._rlock = None
 
     # ---------------------------------------------------------------- interpreter and threads
 
@@ -182,6 +184,8 @@ class Layout:
     def gil(self):
         locked = self.mem.i32(self.runtime + self.rt_gil_locked)
         holder = self.mem.u64(self.runtime + self.rt_gil_holder)
+        if holder % 8 or holder >= self.mem.MAX_ADDR:
+            raise BadRead(holder, 0)  # not a thread state address: the runtime state is corrupt
         return bool(locked), holder
 
     # ---------------------------------------------------------------- frames
@@ -204,7 +208,7 @@ class Layout:
             seen.add(frame)
             try:
                 raw = mem.read(frame, fr.size)
-            except BadRead as e:
+            except BadRead:
                 warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
                 break
             code = _q(raw, fr["f_code"])
@@ -216,7 +220,7 @@ class Layout:
                 if owner == FRAME_OWNED_BY_GENERATOR or prev_instr >= info["code_start"] + 2 * info["firsttraceable"]:
                     frames.append(self._frame(frame, raw, info, prev_instr))
                 # else: an incomplete frame (not yet at its first RESUME); Python hides it too
-            except BadRead as e:
+            except (BadRead, ValueError, UnicodeError, struct.error) as e:
                 warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
                 frames.append({"function": "<unknown>", "file": "<unknown>", "line": 0,
                                "is_entry": bool(raw[fr["is_entry"]]), "locals": []})
@@ -284,6 +288,8 @@ class Layout:
         co = self.co
         mem = self.mem
         raw = mem.read(code, co.size)
+        if self.type_kinds.get(_q(raw, self.ob["ob_type"])) != "code":
+            raise ValueError("0x%x is not a code object" % code)
         flags = _i(raw, co["co_flags"])
         nargs = _i(raw, co["co_argcount"]) + _i(raw, co["co_kwonlyargcount"])
         if flags & CO_VARARGS:
@@ -456,8 +462,8 @@ class Layout:
                 if tinfo is None:
                     return ("invalid",)
                 return ("type", self.type_name_for_repr(addr, tinfo))
-            if kind == "cell":
-                return ("object", "cell")
+            if kind in ("cell", "code"):
+                return ("object", info[1])
             return ("object", info[1])
         except (BadRead, UnicodeError, ValueError, OverflowError, struct.error):
             return ("invalid",)
@@ -653,7 +659,7 @@ class Layout:
             keys = mem.u64(tp + self.ht["ht_cached_keys"])
             if not keys:
                 return 0
-            kind, nentries, entries = self._keys_header(keys)
+            _kind, nentries, entries = self._keys_header(keys)
             for ix in range(min(nentries, 64)):
                 k = mem.u64(entries + self.entry_unicode * ix)
                 if k and self.str_value(k) == name:
@@ -701,7 +707,9 @@ class Layout:
         elif function == "rlock_acquire":
             self_addr = _frame_self(frame)
             if self_addr:
-                rl = CStruct("rlockobject")
+                if self._rlock is None:
+                    self._rlock = CStruct("rlockobject")
+                rl = self._rlock
                 owner = count = None
                 try:
                     owner = self.mem.u64(self_addr + rl["rlock_owner"])
