@@ -28,6 +28,11 @@ export type IngestOutcome =
   | { path: string; status: 'duplicate'; id: number }
   | { path: string; status: 'failed'; kind: string; error: string };
 
+/** An argument as a shell would need it, so that a command line with spaces reads unambiguously. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
@@ -66,7 +71,7 @@ async function ingestOne(db: Db, path: string, opts: IngestOptions, seen: Seen):
     signal: elf.signal,
     signalName: signalName(elf.signal),
     executable: executableOf(elf),
-    cmdline: elf.psargs,
+    cmdline: raw.python.argv?.length ? raw.python.argv.map(shellWord).join(' ') : elf.psargs,
     fname: elf.fname,
     takenAt: opts.takenAt ?? mtime.toISOString(),
     lwps: elf.lwps,

@@ -10,6 +10,7 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, analysisMs: numbe
       tid: t.lwp,
       name: t.name,
       ident: t.ident,
+      threadObject: t.thread_object ?? null,
       state,
       stateDetail: detail,
       holdsGil: t.holds_gil,

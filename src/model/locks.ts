@@ -23,10 +23,20 @@ function lockName(t: Thread): string {
   return `${w.kind === 'rlock' ? 'RLock' : 'Lock'} ${hex(w.address)}`;
 }
 
-/** Who holds the lock t waits on: known for an RLock, likely for a Lock referenced by another blocked thread's frames. */
+/** The thread t waits to finish in Thread.join (its tstate lock is released when that thread ends). */
+function joinedThread(t: Thread, threads: Thread[]): Thread | null {
+  const join = t.pythonFrames.find((f) => /(^|\/)threading\.py$/.test(f.file) && (f.function === '_wait_for_tstate_lock' || f.function === 'join'));
+  const self = join?.locals.find((l) => l.name === 'self')?.repr;
+  const address = self ? /^<\w+ (?:object )?at 0x([0-9a-f]+)>$/.exec(self)?.[1] : undefined;
+  return address ? threads.find((o) => o !== t && o.threadObject === parseInt(address, 16)) ?? null : null;
+}
+
+/** Who holds the lock t waits on: known for an RLock and for Thread.join, likely for a Lock referenced by another thread's frames. */
 function holderOf(t: Thread, threads: Thread[]): { holder: Thread; certain: boolean; how: string } | null {
   const w = t.waitsOn;
   if (!w) return null;
+  const joined = joinedThread(t, threads);
+  if (joined) return { holder: joined, certain: true, how: 'Thread.join: waits for it to finish' };
   if (w.kind === 'rlock' && w.owner_ident) {
     const holder = threads.find((o) => o.ident === w.owner_ident);
     return holder ? { holder, certain: true, how: `owner recorded in the RLock (count ${w.count ?? '?'})` } : null;
@@ -101,7 +111,7 @@ export function lockFindings(threads: Thread[]): Finding[] {
     findings.push({
       kind: 'deadlock',
       severity: 'critical',
-      title: `Deadlock: ${rest.length} thread${rest.length > 1 ? 's' : ''} wait on locks and no thread is left to release them`,
+      title: `Deadlock: ${rest.length > 1 ? `${rest.length} threads wait` : `${rest[0]!.name ?? `LWP ${rest[0]!.tid}`} waits`} on a lock and no thread is left to release it`,
       detail:
         `Every thread that runs Python is blocked on a lock: ${rest.map((t) => t.name ?? `LWP ${t.tid}`).join(', ')}. ` +
         'No thread is running, sleeping or doing I/O, so none of these locks can be released.',

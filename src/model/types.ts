@@ -19,6 +19,8 @@ export interface RawPython {
   /** Address of the thread state holding the GIL, 0 when nobody holds it. */
   gil_holder: number;
   gil_locked: boolean;
+  /** sys.orig_argv as the interpreter kept it (the core's own note keeps at most 80 bytes). */
+  argv?: string[] | null;
 }
 
 export interface RawThread {
@@ -30,6 +32,8 @@ export interface RawThread {
   ident: number | null;
   /** Name from threading._active, when there is one. */
   name: string | null;
+  /** Address of the threading.Thread object, when the thread has one. */
+  thread_object?: number | null;
   holds_gil: boolean;
   /** Innermost first. */
   native_frames: RawNativeFrame[];
@@ -118,6 +122,7 @@ export interface Thread {
   tid: number;
   name: string | null;
   ident: number | null;
+  threadObject: number | null;
   state: ThreadState;
   /** Why the state was chosen, in words: "in time.sleep (clock_nanosleep)". */
   stateDetail: string;

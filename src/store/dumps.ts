@@ -19,8 +19,8 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     VALUES (@id, @sha256, @path, @size, @pid, @signal, @signal_name, @executable, @cmdline, @fname,
       @taken_at, @ingested_at, @analysis_ms, @python_version, @python_layout, @python_hexversion, @gil_holder, @gil_locked, @series, @warnings)`);
   const insertMap = db.prepare('INSERT INTO mapped_files (dump_id, start, end, file_offset, path) VALUES (?, ?, ?, ?, ?)');
-  const insertThread = db.prepare(`INSERT INTO threads (dump_id, idx, tid, ident, name, state, state_detail, holds_gil,
-      wait_kind, wait_address, wait_owner, wait_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertThread = db.prepare(`INSERT INTO threads (dump_id, idx, tid, ident, thread_object, name, state, state_detail, holds_gil,
+      wait_kind, wait_address, wait_owner, wait_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertNative = db.prepare('INSERT INTO native_frames (thread_id, idx, function, library, file, line, pc) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertLocal = db.prepare('INSERT INTO locals (frame_id, idx, name, kind, repr) VALUES (?, ?, ?, ?, ?)');
@@ -43,7 +43,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     dump.threads.forEach((t, i) => {
       const w = t.waitsOn;
       const threadId = Number(
-        insertThread.run(id, i, t.tid, t.ident, t.name, t.state, t.stateDetail, bool(t.holdsGil), w?.kind ?? null, w?.address ?? null, w?.owner_ident ?? null, w?.count ?? null)
+        insertThread.run(id, i, t.tid, t.ident, t.threadObject, t.name, t.state, t.stateDetail, bool(t.holdsGil), w?.kind ?? null, w?.address ?? null, w?.owner_ident ?? null, w?.count ?? null)
           .lastInsertRowid,
       );
       t.nativeFrames.forEach((f, j) => insertNative.run(threadId, j, f.function, f.library, f.file, f.line, f.pc));
@@ -97,7 +97,7 @@ export function loadDump(db: Db, id: number): Dump {
   if (!r) throw new CoronerError(`dump ${id}: no such dump (coroner list shows them)`, 'no-dump');
   const maps = db.prepare('SELECT start, end, file_offset AS fileOffset, path FROM mapped_files WHERE dump_id = ? ORDER BY start').all(id) as Dump['core']['mappedFiles'];
   const threadRows = db.prepare('SELECT * FROM threads WHERE dump_id = ? ORDER BY idx').all(id) as {
-    id: number; tid: number; ident: number | null; name: string | null; state: string; state_detail: string; holds_gil: number;
+    id: number; tid: number; ident: number | null; thread_object: number | null; name: string | null; state: string; state_detail: string; holds_gil: number;
     wait_kind: string | null; wait_address: number | null; wait_owner: number | null; wait_count: number | null;
   }[];
   const nativeOf = db.prepare('SELECT function, library, file, line, pc FROM native_frames WHERE thread_id = ? ORDER BY idx');
@@ -112,7 +112,7 @@ export function loadDump(db: Db, id: number): Dump {
         locals: localsOf.all(f.id) as PythonFrame['locals'],
       }));
     return {
-      tid: t.tid, name: t.name, ident: t.ident, state: t.state as ThreadState, stateDetail: t.state_detail,
+      tid: t.tid, name: t.name, ident: t.ident, threadObject: t.thread_object, state: t.state as ThreadState, stateDetail: t.state_detail,
       holdsGil: t.holds_gil === 1, waitsOn, pythonFrames, nativeFrames: nativeOf.all(t.id) as NativeFrame[],
     };
   });

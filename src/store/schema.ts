@@ -39,6 +39,7 @@ export const MIGRATIONS: string[] = [
     idx          INTEGER NOT NULL,
     tid          INTEGER NOT NULL,
     ident        INTEGER,
+    thread_object INTEGER,
     name         TEXT,
     state        TEXT    NOT NULL,
     state_detail TEXT    NOT NULL,

@@ -249,7 +249,7 @@ def extract():
     for th in sorted(inferior.threads(), key=lambda t: t.num):
         lwp = th.ptid[1] or th.ptid[0]
         label = "thread %d (LWP %d)" % (th.num, lwp)
-        entry = {"num": th.num, "lwp": lwp, "ident": None, "name": None, "holds_gil": False,
+        entry = {"num": th.num, "lwp": lwp, "ident": None, "name": None, "thread_object": None, "holds_gil": False,
                  "native_frames": [], "python_frames": [], "waits_on": None}
         threads.append(entry)
         try:
@@ -271,7 +271,7 @@ def extract():
         st = candidates[0]
         matched.add(st["addr"])
         entry["ident"] = st["ident"]
-        entry["name"] = names.get(st["ident"])
+        entry["name"], entry["thread_object"] = names.get(st["ident"], (None, None))
         entry["holds_gil"] = bool(gil_locked and gil_last == st["addr"])
         try:
             frames = layout.python_frames(st["addr"], warn)
@@ -304,6 +304,7 @@ def extract():
             "layout": layout.name,
             "gil_holder": gil_holder,
             "gil_locked": bool(gil_locked),
+            "argv": layout.argv(warn),
         },
         "threads": threads,
         "warnings": warnings,

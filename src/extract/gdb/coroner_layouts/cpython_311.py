@@ -13,7 +13,8 @@ The interface (shared by every layout module) is the class Layout:
   .python_frames(tstate, warn)  [{"function", "file", "line", "is_entry", "locals": [(name, kind, addr)]}]
                               innermost first; locals hold object addresses (cells already read)
   .describe(addr)             description of one object for coroner_repr
-  .thread_names(warn)         {ident: name} from threading._active
+  .thread_names(warn)         {ident: (name, Thread object address)} from threading._active
+  .argv(warn)                 the process's command line as Python saw it (sys.orig_argv), or None
   .lock_wait(frame_name, gdb_frame)  {"kind", "address", "owner_ident", "count"} or None
   .EVAL_FRAME_FUNCTIONS       names of the C functions that run Python frames
 """
@@ -671,7 +672,7 @@ class Layout:
         return 0
 
     def thread_names(self, warn):
-        """{ident: name} from threading._active (the Thread objects' _name)."""
+        """{ident: (name, Thread address)} from threading._active (the Thread objects' _name)."""
         names = {}
         for interp in self.interpreters():
             try:
@@ -691,10 +692,40 @@ class Layout:
                         continue
                     name = self.str_value(self.instance_attr(v, "_name"))
                     if name is not None:
-                        names[d[1]] = name
+                        names[d[1]] = (name, v)
             except (BadRead, ValueError, UnicodeError, struct.error) as e:
                 warn("cannot read thread names from threading._active: %s" % e)
         return names
+
+    def argv(self, warn):
+        """sys.orig_argv, read from the main interpreter's PyConfig (a PyWideStringList of wchar_t*)."""
+        mem = self.mem
+        try:
+            interp = self.interpreters()[0]
+            lst = interp + field_path_offset("PyInterpreterState", "config.orig_argv")
+            length = mem.i64(lst)
+            items = mem.u64(lst + 8)
+            if not 0 < length < 4096:
+                return None
+            out = []
+            for i in range(length):
+                out.append(self._wide_string(mem.u64(items + 8 * i)))
+            return out
+        except (BadRead, IndexError, gdb.error, UnicodeError) as e:
+            warn("cannot read the command line (sys.orig_argv): %s" % e)
+            return None
+
+    def _wide_string(self, addr, limit=1 << 16):
+        """A NUL-terminated wchar_t string (4 bytes a character on Linux)."""
+        chunks = []
+        for start in range(0, limit * 4, 4096):
+            raw = self.mem.read(addr + start, 4096)
+            for j in range(0, len(raw), 4):
+                ch = struct.unpack_from("<I", raw, j)[0]
+                if ch == 0:
+                    return "".join(chunks)
+                chunks.append(chr(ch) if ch < 0x110000 else "\ufffd")
+        return "".join(chunks)
 
     # ---------------------------------------------------------------- locks
 
