@@ -4,7 +4,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CoronerError, errorLine } from '../errors.js';
 import { ingestCommand } from './ingest.js';
-import { listCommand, showCommand } from './show.js';
+import { censusCommand, listCommand, showCommand } from './show.js';
 import { reportCommand } from './report.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 
@@ -61,6 +61,16 @@ async function main(): Promise<number> {
       (a) => setCode(showCommand(a)),
     )
     .command(
+      'census <dump>',
+      'every live Python object of a dump, by type, heaviest first',
+      (y) =>
+        withDb(y)
+          .positional('dump', { type: 'string', demandOption: true })
+          .option('top', { type: 'number', default: Number.MAX_SAFE_INTEGER, defaultDescription: 'all', describe: 'only the N heaviest types' })
+          .option('json', { type: 'boolean', default: false }),
+      (a) => setCode(censusCommand(a)),
+    )
+    .command(
       'report',
       'write a static HTML report of the stored dumps',
       (y) =>
@@ -69,7 +79,7 @@ async function main(): Promise<number> {
           .option('dump', { type: 'string', array: true, describe: 'only these dumps (default: all)' }),
       async (a) => setCode(await reportCommand(a)),
     )
-    .demandCommand(1, 'name a command: ingest, list, show or report')
+    .demandCommand(1, 'name a command: ingest, list, show, census or report')
     .strict()
     .help()
     .version()

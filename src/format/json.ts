@@ -1,6 +1,10 @@
 // The public JSON shapes of `show --json` and `list --json`. These field names are a promise to
 // users: fields may be added, never renamed.
-import type { Dump, DumpSummary } from '../model/types.js';
+import type { CensusRow, Dump, DumpSummary } from '../model/types.js';
+
+export function censusJson(rows: CensusRow[]): object[] {
+  return rows.map((r) => ({ type: r.type, module: r.module, count: r.count, bytes: r.bytes, bytes_with_buffers: r.bytesWithBuffers }));
+}
 
 export function dumpJson(d: Dump): object {
   const c = d.core;
@@ -31,8 +35,20 @@ export function dumpJson(d: Dump): object {
       })),
       native_frames: t.nativeFrames.map((f) => ({ function: f.function, library: f.library, file: f.file, line: f.line, pc: f.pc })),
     })),
-    census: [],
-    memory: {},
+    census: censusJson(d.census),
+    census_stats: d.censusStats && {
+      objects: d.censusStats.objects, bytes: d.censusStats.bytes, arenas: d.censusStats.arenas, pools: d.censusStats.pools,
+      malloc_objects: d.censusStats.mallocChunks, walk_ms: Math.round(d.censusStats.walkMs),
+    },
+    memory: {
+      pymalloc: {
+        size_classes: d.pymalloc.map((c) => ({
+          block_size: c.blockSize, pools: c.pools, blocks_used: c.blocksUsed, blocks_free: c.blocksFree,
+          object_blocks: c.objectBlocks, object_bytes: c.objectBytes,
+          non_object_blocks: c.blocksUsed - c.objectBlocks, non_object_bytes: (c.blocksUsed - c.objectBlocks) * c.blockSize,
+        })),
+      },
+    },
     findings: d.findings.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
     warnings: d.warnings,
   };

@@ -1,7 +1,7 @@
 // The text view of `coroner show` and `coroner list`: findings first, then every thread with its
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
 import { basename } from '../model/classify.js';
-import type { Dump, DumpSummary, Finding, Thread } from '../model/types.js';
+import type { CensusRow, Dump, DumpSummary, Finding, Thread } from '../model/types.js';
 import { hexAddr, humanBytes, seconds, shortSha } from './units.js';
 
 export interface TextOptions {
@@ -52,6 +52,18 @@ export function formatThread(t: Thread, opts: TextOptions): string[] {
   return out;
 }
 
+export function formatCensus(rows: CensusRow[], top: number): string {
+  if (rows.length === 0) return 'no census for this dump';
+  const shown = rows.slice(0, top);
+  const total = { count: rows.reduce((n, r) => n + r.count, 0), bytes: rows.reduce((n, r) => n + r.bytes, 0) };
+  const body = table(
+    ['TYPE', 'MODULE', 'COUNT', 'BYTES', 'WITH BUFFERS'],
+    shown.map((r) => [r.type, r.module ?? '', r.count.toLocaleString('en-US'), humanBytes(r.bytes), humanBytes(r.bytesWithBuffers)]),
+  );
+  const rest = rows.length > shown.length ? `\n... ${rows.length - shown.length} more types (--top ${rows.length} shows all)` : '';
+  return `${body}${rest}\n${total.count.toLocaleString('en-US')} objects of ${rows.length} types, ${humanBytes(total.bytes)}`;
+}
+
 export function formatDump(d: Dump, opts: TextOptions): string {
   const c = d.core;
   const lines = [
@@ -63,6 +75,9 @@ export function formatDump(d: Dump, opts: TextOptions): string {
   ];
   lines.push(d.findings.length ? `Findings (${d.findings.length})` : 'Findings: none');
   for (const f of d.findings) lines.push(...formatFinding(f).map((l) => `  ${l}`));
+  if (d.census.length) {
+    lines.push('', 'Heaviest types (coroner census shows them all)', ...formatCensus(d.census, 10).split('\n').map((l) => `  ${l}`));
+  }
   lines.push('', `Threads (${d.threads.length})`);
   for (const t of d.threads) lines.push(...formatThread(t, opts).map((l) => `  ${l}`), '');
   if (d.warnings.length) lines.push(`Warnings (${d.warnings.length})`, ...d.warnings.map((w) => `  ${w}`));

@@ -1,9 +1,16 @@
 // From what gdb read to the model of threads and frames that is stored, shown and reported.
 import { classify } from './classify.js';
 import { lockFindings } from './locks.js';
-import type { CoreFacts, Dump, RawExtraction, Thread } from './types.js';
+import type { CensusRow, CensusStats, CoreFacts, Dump, PymallocClass, RawExtraction, Thread } from './types.js';
 
-export function buildDump(core: CoreFacts, raw: RawExtraction, analysisMs: number, series: string | null): Dump {
+export interface CensusPart {
+  rows: CensusRow[];
+  pymalloc: PymallocClass[];
+  stats: CensusStats | null;
+  warnings: string[];
+}
+
+export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPart, analysisMs: number, series: string | null): Dump {
   const threads: Thread[] = raw.threads.map((t) => {
     const { state, detail } = classify(t);
     return {
@@ -35,6 +42,9 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, analysisMs: numbe
     python: raw.python,
     threads,
     findings: lockFindings(threads),
-    warnings: raw.warnings,
+    warnings: [...raw.warnings, ...census.warnings],
+    census: census.rows,
+    pymalloc: census.pymalloc,
+    censusStats: census.stats,
   };
 }

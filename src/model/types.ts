@@ -6,6 +6,8 @@ export interface RawExtraction {
   format: 1;
   python: RawPython;
   threads: RawThread[];
+  /** Where the heap is and how to read it: the census walks it from the core file itself. */
+  heap?: RawHeap | null;
   /** Problems that did not stop the extraction (unreadable frame, corrupt object...). */
   warnings: string[];
 }
@@ -77,6 +79,95 @@ export interface RawLockWait {
   owner_ident: number | null;
   /** For an RLock: recursion count. */
   count: number | null;
+}
+
+/** Offsets and addresses the gdb-side script read from DWARF and symbols, for the census walk. */
+export interface RawHeap {
+  object: { refcnt: number; type: number; size: number };
+  gc_head_size: number;
+  pre_header_size: number;
+  flags: Record<'managed_dict' | 'heaptype' | 'have_gc' | 'long_subclass' | 'list_subclass' | 'tuple_subclass' | 'bytes_subclass' | 'unicode_subclass' | 'dict_subclass' | 'type_subclass', number>;
+  str: { ascii_size: number; compact_size: number; unicode_size: number; length: number; state: number; kind: [number, number]; compact: [number, number]; ascii: [number, number] };
+  list: { allocated: number; ob_item: number };
+  dict: { ma_keys: number; ma_values: number };
+  dict_keys: { header_size: number; log2_size: number; log2_index_bytes: number; kind: number; entry_general: number; entry_unicode: number };
+  set: { mask: number; table: number; smalltable: number; entry: number };
+  bytearray: { alloc: number };
+  types: RawType[];
+  static_regions: { start: number; size: number }[];
+  pymalloc: RawPymalloc | null;
+  gc: RawGc | null;
+  glibc: RawGlibc | null;
+}
+
+export interface RawType {
+  address: number;
+  /** tp_name for static types; the qualified name for classes. */
+  name: string;
+  /** __module__ of a class; null for static types. */
+  module: string | null;
+  basicsize: number;
+  itemsize: number;
+  flags: number;
+}
+
+export interface RawPymalloc {
+  arenas: number;
+  maxarenas: number;
+  arena_size: number;
+  pool_size: number;
+  pool_overhead: number;
+  arena_object: { sizeof: number; address: number; pool_address: number; nfreepools: number; ntotalpools: number };
+  pool_header: { size: number; count: number; freeblock: number; arenaindex: number; szidx: number; nextoffset: number; maxnextoffset: number };
+}
+
+export interface RawGc {
+  enabled: boolean;
+  collecting: boolean;
+  generations: { head: number; threshold: number; count: number }[];
+  permanent: number;
+  garbage: number;
+}
+
+export interface RawGlibc {
+  main_arena: number;
+  mp: number;
+  /** Hex text: a 64-bit random value. */
+  tcache_key: string | null;
+  malloc_state: { sizeof: number; top: number; next: number; system_mem: number; fastbinsY: number; bins: number };
+  malloc_par: { sizeof: number; sbrk_base: number; n_mmaps: number; mmapped_mem: number; mmap_threshold: number };
+  heap_info: { sizeof: number; ar_ptr: number; prev: number; size: number };
+  heap_max: number;
+}
+
+/** One row of the census: the live objects of one type. */
+export interface CensusRow {
+  type: string;
+  module: string | null;
+  count: number;
+  /** The objects' own allocated blocks (pymalloc block or malloc chunk). */
+  bytes: number;
+  /** Plus the out-of-line buffers they own (list items, dict tables, set tables, bytearray data). */
+  bytesWithBuffers: number;
+}
+
+/** One pymalloc size class: how its blocks are used. */
+export interface PymallocClass {
+  blockSize: number;
+  pools: number;
+  blocksUsed: number;
+  blocksFree: number;
+  objectBlocks: number;
+  objectBytes: number;
+}
+
+export interface CensusStats {
+  objects: number;
+  bytes: number;
+  arenas: number;
+  pools: number;
+  mallocChunks: number;
+  walkMs: number;
 }
 
 /** Facts read by coroner itself from the ELF core (program headers and notes). */
@@ -179,6 +270,10 @@ export interface Dump {
   threads: Thread[];
   findings: Finding[];
   warnings: string[];
+  /** Live objects by type, heaviest first; empty when the heap could not be walked. */
+  census: CensusRow[];
+  pymalloc: PymallocClass[];
+  censusStats: CensusStats | null;
 }
 
 /** One row of `coroner list`. */

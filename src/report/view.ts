@@ -1,7 +1,7 @@
 // From the Dump model to what the HTML templates show: plain data, every string still raw (the
 // templates escape it), grouped and ordered the way the report reads.
 import { basename } from '../model/classify.js';
-import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState } from '../model/types.js';
+import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow } from '../model/types.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../format/units.js';
 
 /** The order thread groups appear in: the threads that explain a hang first. */
@@ -101,8 +101,10 @@ export interface FindingView extends Finding {
 }
 
 export interface CensusView {
-  columns: string[];
-  rows: string[][];
+  rows: CensusRow[];
+  objects: number;
+  bytes: number;
+  walkMs: number | null;
 }
 
 export interface DumpView {
@@ -245,15 +247,14 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
   };
 }
 
-/** A `census` array a later version of the model may carry: shown as a plain table of its fields. */
 function censusView(d: Dump): CensusView | null {
-  const census = (d as unknown as { census?: unknown }).census;
-  if (!Array.isArray(census) || census.length === 0) return null;
-  const rows = census.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
-  if (rows.length === 0) return null;
-  const columns = Object.keys(rows[0]!);
-  const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return { columns, rows: rows.map((r) => columns.map((c) => cell(r[c]))) };
+  if (d.census.length === 0) return null;
+  return {
+    rows: d.census,
+    objects: d.census.reduce((n, r) => n + r.count, 0),
+    bytes: d.census.reduce((n, r) => n + r.bytes, 0),
+    walkMs: d.censusStats ? Math.round(d.censusStats.walkMs) : null,
+  };
 }
 
 export function dumpView(d: Dump): DumpView {

@@ -2,7 +2,7 @@
 // database left by a killed ingest) sees it whole or not at all.
 import { resolve } from 'node:path';
 import { CoronerError } from '../errors.js';
-import type { Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
+import type { CensusRow, PymallocClass, Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
 import type { Db } from './db.js';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
@@ -24,6 +24,11 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
   const insertNative = db.prepare('INSERT INTO native_frames (thread_id, idx, function, library, file, line, pc) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertLocal = db.prepare('INSERT INTO locals (frame_id, idx, name, kind, repr) VALUES (?, ?, ?, ?, ?)');
+  const insertCensus = db.prepare('INSERT INTO census (dump_id, type, module, count, bytes, bytes_with_buffers) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertClass = db.prepare(`INSERT INTO pymalloc_classes (dump_id, block_size, pools, blocks_used, blocks_free, object_blocks, object_bytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const setCensusStats = db.prepare(`UPDATE dumps SET census_objects = ?, census_bytes = ?, census_arenas = ?, census_pools = ?,
+    census_malloc_chunks = ?, census_ms = ? WHERE id = ?`);
   const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
 
@@ -52,6 +57,10 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
         f.locals.forEach((l, k) => insertLocal.run(frameId, k, l.name, l.kind, l.repr));
       });
     });
+    for (const r of dump.census) insertCensus.run(id, r.type, r.module, r.count, r.bytes, r.bytesWithBuffers);
+    for (const c of dump.pymalloc) insertClass.run(id, c.blockSize, c.pools, c.blocksUsed, c.blocksFree, c.objectBlocks, c.objectBytes);
+    const s = dump.censusStats;
+    if (s) setCensusStats.run(s.objects, s.bytes, s.arenas, s.pools, s.mallocChunks, Math.round(s.walkMs), id);
     dump.findings.forEach((f, i) =>
       insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
     );
@@ -63,6 +72,8 @@ interface DumpRow {
   id: number; sha256: string; path: string; size: number; pid: number; signal: number; signal_name: string | null;
   executable: string | null; cmdline: string; fname: string; taken_at: string; ingested_at: string; analysis_ms: number;
   python_version: string; python_layout: string; python_hexversion: number; gil_holder: number; gil_locked: number; series: string | null; warnings: string;
+  census_objects: number | null; census_bytes: number | null; census_arenas: number | null; census_pools: number | null;
+  census_malloc_chunks: number | null; census_ms: number | null;
 }
 
 export function listDumps(db: Db): DumpSummary[] {
@@ -90,6 +101,12 @@ export function resolveDumpRef(db: Db, ref: string): number {
     if (rows.length > 1) throw new CoronerError(`${ref}: matches ${rows.length} dumps by sha256; give more of the hash`, 'ambiguous');
   }
   throw new CoronerError(`${ref}: no such dump (give an id, a core's path or a sha256 prefix; coroner list shows them)`, 'no-dump');
+}
+
+/** The census of one dump, heaviest types first. */
+export function loadCensus(db: Db, id: number): CensusRow[] {
+  return db.prepare(`SELECT type, module, count, bytes, bytes_with_buffers AS bytesWithBuffers FROM census
+    WHERE dump_id = ? ORDER BY bytes DESC, count DESC, type`).all(id) as CensusRow[];
 }
 
 export function loadDump(db: Db, id: number): Dump {
@@ -134,5 +151,12 @@ export function loadDump(db: Db, id: number): Dump {
     threads,
     findings,
     warnings: JSON.parse(r.warnings) as string[],
+    census: loadCensus(db, id),
+    pymalloc: db.prepare(`SELECT block_size AS blockSize, pools, blocks_used AS blocksUsed, blocks_free AS blocksFree,
+        object_blocks AS objectBlocks, object_bytes AS objectBytes FROM pymalloc_classes WHERE dump_id = ? ORDER BY block_size`).all(id) as PymallocClass[],
+    censusStats: r.census_objects === null ? null : {
+      objects: r.census_objects, bytes: r.census_bytes ?? 0, arenas: r.census_arenas ?? 0, pools: r.census_pools ?? 0,
+      mallocChunks: r.census_malloc_chunks ?? 0, walkMs: r.census_ms ?? 0,
+    },
   };
 }

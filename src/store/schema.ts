@@ -94,4 +94,32 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX python_frames_thread ON python_frames(thread_id);
   CREATE INDEX findings_dump ON findings(dump_id);
   `,
+  // 2: the census.
+  `
+  CREATE TABLE census (
+    dump_id            INTEGER NOT NULL REFERENCES dumps(id) ON DELETE CASCADE,
+    type               TEXT    NOT NULL,
+    module             TEXT,
+    count              INTEGER NOT NULL,
+    bytes              INTEGER NOT NULL,
+    bytes_with_buffers INTEGER NOT NULL
+  );
+  CREATE INDEX census_dump ON census(dump_id);
+  CREATE TABLE pymalloc_classes (
+    dump_id       INTEGER NOT NULL REFERENCES dumps(id) ON DELETE CASCADE,
+    block_size    INTEGER NOT NULL,
+    pools         INTEGER NOT NULL,
+    blocks_used   INTEGER NOT NULL,
+    blocks_free   INTEGER NOT NULL,
+    object_blocks INTEGER NOT NULL,
+    object_bytes  INTEGER NOT NULL,
+    PRIMARY KEY (dump_id, block_size)
+  );
+  ALTER TABLE dumps ADD COLUMN census_objects INTEGER;
+  ALTER TABLE dumps ADD COLUMN census_bytes INTEGER;
+  ALTER TABLE dumps ADD COLUMN census_arenas INTEGER;
+  ALTER TABLE dumps ADD COLUMN census_pools INTEGER;
+  ALTER TABLE dumps ADD COLUMN census_malloc_chunks INTEGER;
+  ALTER TABLE dumps ADD COLUMN census_ms INTEGER;
+  `,
 ];

@@ -306,9 +306,18 @@ def extract():
             "gil_locked": bool(gil_locked),
             "argv": layout.argv(warn),
         },
+        "heap": _heap(layout, warn),
         "threads": threads,
         "warnings": warnings,
     }
+
+
+def _heap(layout, warn):
+    try:
+        return layout.heap_info(warn)
+    except Exception as e:  # noqa: BLE001 - the threads are worth having without the census
+        warn("cannot describe the heap for the census: %s" % _one_line(e))
+        return None
 
 
 def _thread_handle(th):

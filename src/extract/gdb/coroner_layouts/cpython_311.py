@@ -17,6 +17,8 @@ The interface (shared by every layout module) is the class Layout:
   .argv(warn)                 the process's command line as Python saw it (sys.orig_argv), or None
   .lock_wait(frame_name, gdb_frame)  {"kind", "address", "owner_ident", "count"} or None
   .EVAL_FRAME_FUNCTIONS       names of the C functions that run Python frames
+  .heap_info(warn)            where the heap is and how to read it, for the census walk (see
+                              cpython_311_heap.py for the shape)
 """
 import struct
 
@@ -726,6 +728,10 @@ class Layout:
                     return "".join(chunks)
                 chunks.append(chr(ch) if ch < 0x110000 else "\ufffd")
         return "".join(chunks)
+
+    def heap_info(self, warn):
+        from coroner_layouts import cpython_311_heap
+        return cpython_311_heap.heap_info(self, warn)
 
     # ---------------------------------------------------------------- locks
 

@@ -1,0 +1,89 @@
+// Walks every pymalloc arena of the core: 1 MiB arenas read whole, 16 KiB pools, blocks of one size
+// class per pool. Free blocks (the pool's freeblock list, and everything from nextoffset on) are
+// skipped; every used block is offered to the object recognizer.
+import type { CoreMemory } from '../ingest/core-memory.js';
+import type { PymallocClass, RawPymalloc } from '../model/types.js';
+import type { ObjectRecognizer } from './objects.js';
+import type { Tally } from './tally.js';
+
+const TWO32 = 4294967296;
+const SIZE_CLASSES = 32;
+
+export interface PymallocWalk {
+  arenas: number;
+  pools: number;
+  classes: PymallocClass[];
+  /** Address ranges of the arenas, so other walks can tell arena memory apart. */
+  regions: { start: number; end: number }[];
+  corruptPools: number;
+}
+
+export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: ObjectRecognizer, tally: Tally): PymallocWalk {
+  const ao = p.arena_object;
+  const ph = p.pool_header;
+  const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
+  const walk: PymallocWalk = {
+    arenas: 0,
+    pools: 0,
+    classes: Array.from({ length: SIZE_CLASSES }, (_, i) => ({ blockSize: (i + 1) * 16, pools: 0, blocksUsed: 0, blocksFree: 0, objectBlocks: 0, objectBytes: 0 })),
+    regions: [],
+    corruptPools: 0,
+  };
+  if (!table) return walk;
+  const buf = Buffer.allocUnsafe(p.arena_size);
+  const u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+  const free = new Uint8Array(p.pool_size / 16);
+  const u64 = (off: number): number => u32[(off >>> 2) + 1]! * TWO32 + u32[off >>> 2]!;
+
+  for (let a = 0; a < p.maxarenas; a++) {
+    const address = Number(table.readBigUInt64LE(a * ao.sizeof + ao.address));
+    if (address === 0) continue;
+    const poolAddress = Number(table.readBigUInt64LE(a * ao.sizeof + ao.pool_address));
+    if (!memory.read(address, p.arena_size, buf)) continue;
+    walk.arenas++;
+    walk.regions.push({ start: address, end: address + p.arena_size });
+    tally.base = address;
+    const first = Math.ceil(address / p.pool_size) * p.pool_size;
+    for (let pool = first; pool < poolAddress && pool + p.pool_size <= address + p.arena_size; pool += p.pool_size) {
+      const po = pool - address;
+      const count = u32[(po + ph.count) >>> 2]!;
+      if (count === 0) continue; // an empty pool, waiting for reuse
+      const szidx = u32[(po + ph.szidx) >>> 2]!;
+      const nextoffset = u32[(po + ph.nextoffset) >>> 2]!;
+      if (szidx >= SIZE_CLASSES || nextoffset > p.pool_size) {
+        walk.corruptPools++;
+        continue;
+      }
+      const size = (szidx + 1) * 16;
+      const cls = walk.classes[szidx]!;
+      cls.pools++;
+      walk.pools++;
+      const capacity = Math.floor((p.pool_size - p.pool_overhead) / size);
+      free.fill(0, 0, capacity);
+      let freeCount = 0;
+      // The free list threads through the pool's own blocks.
+      for (let fb = u64(po + ph.freeblock), steps = 0; fb !== 0 && steps < capacity; steps++) {
+        const off = fb - pool;
+        if (off < p.pool_overhead || off >= p.pool_size || (off - p.pool_overhead) % size !== 0) break;
+        const i = (off - p.pool_overhead) / size;
+        if (!free[i]) freeCount++;
+        free[i] = 1;
+        fb = u64(po + off);
+      }
+      const end = Math.min(nextoffset, p.pool_size);
+      let used = 0;
+      for (let bo = p.pool_overhead, i = 0; bo + size <= end; bo += size, i++) {
+        if (free[i]) continue;
+        used++;
+        const ti = recognizer.at(u32, po + bo, size, buf.length, 'pymalloc');
+        if (ti < 0) continue;
+        tally.add(u32, recognizer.start, ti, size, buf.length);
+        cls.objectBlocks++;
+        cls.objectBytes += size;
+      }
+      cls.blocksUsed += used;
+      cls.blocksFree += capacity - used;
+    }
+  }
+  return walk;
+}

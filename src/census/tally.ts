@@ -1,0 +1,132 @@
+// Per-type totals of the census, and the out-of-line buffers objects own. Buffers whose size is
+// in the object itself (list capacity, set mask, bytearray allocation) are added at once; a dict's
+// key table must be read where it lives, so those addresses are gathered and read afterwards in
+// address order, which turns a million random reads into one sequential pass.
+import type { CensusRow, RawHeap } from '../model/types.js';
+import type { CoreMemory } from '../ingest/core-memory.js';
+import { Kind, TypeTable, bufferBytes } from './objects.js';
+
+const TWO32 = 4294967296;
+
+export class Tally {
+  readonly count: Float64Array;
+  readonly bytes: Float64Array;
+  readonly buffers: Float64Array;
+  private keys: number[] = [];
+  private keysOwner: number[] = [];
+
+  constructor(
+    private readonly types: TypeTable,
+    private readonly heap: RawHeap,
+  ) {
+    this.count = new Float64Array(types.length);
+    this.bytes = new Float64Array(types.length);
+    this.buffers = new Float64Array(types.length);
+  }
+
+  private u64(u32: Uint32Array, off: number): number {
+    const i = off >>> 2;
+    return u32[i + 1]! * TWO32 + u32[i]!;
+  }
+
+  /** An object of type ti at byte offset o of the window, in a block of `block` bytes. */
+  add(u32: Uint32Array, o: number, ti: number, block: number, avail: number): void {
+    this.count[ti]! += 1;
+    this.bytes[ti]! += block;
+    const h = this.heap;
+    switch (this.types.kind[ti]) {
+      case Kind.List:
+        if (o + h.list.allocated + 8 <= avail) this.buffers[ti]! += bufferBytes(this.u64(u32, o + h.list.allocated) * 8);
+        break;
+      case Kind.Set: {
+        if (o + h.set.table + 8 > avail) break;
+        const table = this.u64(u32, o + h.set.table);
+        // A small set keeps its table inside the object.
+        if (table !== 0 && table !== this.base + o + h.set.smalltable) {
+          this.buffers[ti]! += bufferBytes((this.u64(u32, o + h.set.mask) + 1) * h.set.entry);
+        }
+        break;
+      }
+      case Kind.ByteArray:
+        if (o + h.bytearray.alloc + 8 <= avail) this.buffers[ti]! += bufferBytes(this.u64(u32, o + h.bytearray.alloc));
+        break;
+      case Kind.Dict:
+        if (o + h.dict.ma_keys + 8 <= avail) {
+          this.keys.push(this.u64(u32, o + h.dict.ma_keys));
+          this.keysOwner.push(ti);
+        }
+        break;
+    }
+  }
+
+  /** Address of the window's first byte, set by the walker before each window. */
+  base = 0;
+
+  /** Read the dict key tables gathered during the walk, each once (split tables are shared). */
+  resolveDictKeys(memory: CoreMemory): void {
+    const k = this.heap.dict_keys;
+    const order = Array.from(this.keys.keys()).sort((a, b) => this.keys[a]! - this.keys[b]!);
+    const window = new WindowReader(memory, 1 << 20);
+    let last = -1;
+    for (const i of order) {
+      const addr = this.keys[i]!;
+      if (addr === last || addr === 0) continue;
+      last = addr;
+      const head = window.get(addr, k.header_size);
+      if (!head) continue;
+      const log2Size = head[k.log2_size]!;
+      const log2Index = head[k.log2_index_bytes]!;
+      // The shared empty table (log2 size 0) lives in the interpreter's data, not in the heap.
+      if (log2Size < 3 || log2Size > 40) continue;
+      const slots = 2 ** log2Size;
+      const usable = Math.floor((2 * slots) / 3);
+      const entry = head[k.kind] === 0 ? k.entry_general : k.entry_unicode;
+      this.buffers[this.keysOwner[i]!]! += bufferBytes(k.header_size + 2 ** log2Index + usable * entry);
+    }
+    this.keys = [];
+    this.keysOwner = [];
+  }
+
+  rows(): CensusRow[] {
+    const rows: CensusRow[] = [];
+    for (let i = 0; i < this.count.length; i++) {
+      if (this.count[i] === 0) continue;
+      rows.push({
+        type: this.types.names[i]!,
+        module: this.types.modules[i]!,
+        count: this.count[i]!,
+        bytes: this.bytes[i]!,
+        bytesWithBuffers: this.bytes[i]! + this.buffers[i]!,
+      });
+    }
+    return rows.sort((a, b) => b.bytes - a.bytes || b.count - a.count || a.type.localeCompare(b.type));
+  }
+}
+
+/** Reads small pieces of memory in address order through one large window. */
+export class WindowReader {
+  private buf: Buffer;
+  private start = -1;
+  private end = -1;
+
+  constructor(
+    private readonly memory: CoreMemory,
+    private readonly size: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  get(addr: number, length: number): Buffer | null {
+    if (addr < this.start || addr + length > this.end) {
+      const got = this.memory.read(addr, this.size, this.buf);
+      if (got) {
+        this.start = addr;
+        this.end = addr + this.size;
+      } else {
+        // Near the end of a mapping: fall back to the piece alone.
+        return this.memory.read(addr, length);
+      }
+    }
+    return this.buf.subarray(addr - this.start, addr - this.start + length);
+  }
+}
