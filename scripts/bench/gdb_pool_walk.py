@@ -42,16 +42,13 @@ def read(addr, size):
 
 
 def symbol_address(name):
-    """&name, also for LTO statics gdb only knows as minimal symbols (name.lto_priv.N)."""
+    """&name, also for LTO statics: under LTO `p &arenas` fails (optimized out) and the address is
+    only in a minimal symbol named arenas.lto_priv (info variables lists it as non-debugging)."""
     try:
         return int(gdb.parse_and_eval("(unsigned long)&%s" % name))
     except gdb.error:
         pass
-    text = gdb.execute("info address %s" % name, to_string=True)
-    m = re.search(r"at address (0x[0-9a-f]+)", text)
-    if m:
-        return int(m.group(1), 16)
-    text = gdb.execute("info variables ^%s$" % name, to_string=True)
+    text = gdb.execute("info variables ^%s" % name, to_string=True)
     for line in text.splitlines():
         m = re.match(r"\s*(0x[0-9a-f]+)\s+%s(\.lto_priv(\.\d+)?)?\s*$" % re.escape(name), line)
         if m:

@@ -29,6 +29,8 @@ export class TypeTable {
   readonly kind: Uint8Array;
   /** 1 when an object's size never changes after allocation (var-sized ones may be reallocated). */
   readonly fixed: Uint8Array;
+  /** Bytes of an instance's managed values array (3.11 plain classes), 0 for other types. */
+  readonly valuesSize: Float64Array;
 
   constructor(heap: RawHeap) {
     const n = heap.types.length;
@@ -37,6 +39,7 @@ export class TypeTable {
     this.pre = new Int32Array(n);
     this.kind = new Uint8Array(n);
     this.fixed = new Uint8Array(n);
+    this.valuesSize = new Float64Array(n);
     const f = heap.flags;
     heap.types.forEach((t, i) => {
       this.index.set(t.address, i);
@@ -47,6 +50,7 @@ export class TypeTable {
       const gc = t.flags & f.have_gc ? heap.gc_head_size : 0;
       this.pre[i] = gc && t.flags & f.managed_dict ? gc + heap.pre_header_size : gc;
       this.kind[i] = kindOf(t, heap);
+      this.valuesSize[i] = t.values_size ?? 0;
       this.fixed[i] = this.kind[i] === Kind.Str || this.kind[i] === Kind.Int || this.kind[i] === Kind.VarSized ? 0 : 1;
     });
   }

@@ -34,6 +34,9 @@ export class Tally {
     this.count[ti]! += 1;
     this.bytes[ti]! += block;
     const h = this.heap;
+    // An instance whose attributes live in a values array (no dict object yet) owns that array.
+    const values = this.types.valuesSize[ti]!;
+    if (values !== 0 && o >= 32 && this.u64(u32, o - 32) !== 0) this.buffers[ti]! += bufferBytes(values);
     switch (this.types.kind[ti]) {
       case Kind.List:
         if (o + h.list.allocated + 8 <= avail) this.buffers[ti]! += bufferBytes(this.u64(u32, o + h.list.allocated) * 8);

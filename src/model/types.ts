@@ -109,6 +109,8 @@ export interface RawType {
   basicsize: number;
   itemsize: number;
   flags: number;
+  /** For classes whose instances keep attributes in a managed values array: its size in bytes. */
+  values_size: number;
 }
 
 export interface RawPymalloc {

@@ -127,6 +127,7 @@ def types(layout, warn):
                 "basicsize": _q(raw, tp["tp_basicsize"]),
                 "itemsize": _q(raw, tp["tp_itemsize"]),
                 "flags": flags,
+                "values_size": _values_size(layout, t, flags),
             })
             subclasses = _q(raw, tp["tp_subclasses"])
             if subclasses:
@@ -148,6 +149,26 @@ def static_regions(warn):
     except gdb.error as e:
         warn("census: the interpreter's static objects were not found: %s" % e)
         return []
+
+
+def _values_size(layout, tp, flags):
+    """Bytes of the values array an instance of a plain class keeps its attributes in (3.11's
+    managed dicts), sized from the class's shared keys as new_values() sizes it: a prefix of
+    insertion-order bytes rounded to a pointer, then one pointer per usable slot."""
+    if not (flags & FLAGS["managed_dict"] and flags & FLAGS["heaptype"]):
+        return 0
+    mem = layout.mem
+    try:
+        keys = mem.u64(tp + layout.ht["ht_cached_keys"])
+        if not keys:
+            return 0
+        dk = layout.dk
+        slots = mem.i64(keys + dk["dk_nentries"]) + mem.i64(keys + dk["dk_usable"])
+        if not 0 < slots < 1 << 20:
+            return 0
+        return ((slots + 2 + 7) & ~7) + slots * 8
+    except BadRead:
+        return 0
 
 
 def pymalloc(warn):
