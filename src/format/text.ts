@@ -17,9 +17,14 @@ export function formatList(dumps: DumpSummary[]): string {
   return table(['ID', 'PID', 'EXECUTABLE', 'PYTHON', 'TAKEN AT', 'SIZE', 'THREADS', 'FINDINGS', 'CORE'], rows);
 }
 
+const NUMBER = /^-?[\d,.]+( [KMGT]?B)?$/;
+
+/** Columns padded to their widest cell; columns of numbers aligned right. */
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const numeric = head.map((_, i) => rows.length > 0 && rows.every((r) => NUMBER.test(r[i]!)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }
 
