@@ -1,20 +1,17 @@
 // `coroner report`: a static HTML site of the stored dumps.
 import { resolve, join } from 'node:path';
 import { writeReport } from '../report/render.js';
-import { openDb } from '../store/db.js';
+import { withDb } from '../store/db.js';
 import { listDumps, loadDump, resolveDumpRef } from '../store/dumps.js';
 import { EXIT_OK } from './exit.js';
 
 export async function reportCommand(a: { db: string; out: string; dump?: string[] }): Promise<number> {
-  const db = openDb(a.db, { mustExist: true });
-  try {
+  const dumps = withDb(a.db, (db) => {
     const ids = a.dump?.length ? a.dump.map((ref) => resolveDumpRef(db, ref)) : listDumps(db).map((d) => d.id);
-    const dumps = ids.map((id) => loadDump(db, id));
-    const out = resolve(a.out);
-    await writeReport(out, dumps);
-    console.log(`wrote ${join(out, 'index.html')} (${dumps.length} dump${dumps.length === 1 ? '' : 's'})`);
-    return EXIT_OK;
-  } finally {
-    db.close();
-  }
+    return ids.map((id) => loadDump(db, id));
+  });
+  const out = resolve(a.out);
+  await writeReport(out, dumps);
+  console.log(`wrote ${join(out, 'index.html')} (${dumps.length} dump${dumps.length === 1 ? '' : 's'})`);
+  return EXIT_OK;
 }

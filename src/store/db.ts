@@ -40,3 +40,13 @@ function migrate(db: Db, path: string): void {
     }).immediate();
   }
 }
+
+/** Run fn on an existing database, closing it afterwards whatever happens. */
+export function withDb<T>(path: string, fn: (db: Db) => T): T {
+  const db = openDb(path, { mustExist: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
