@@ -1,16 +1,20 @@
-// `npm run bench`: coroner's figures beside a baseline measured in the same run on the same core.
+// `npm run bench`: coroner's figures beside baselines measured in the same run on the same cores.
 // Ratios, not absolute times, are what to compare: these machines are noisy.
+//   npm run bench                 ingest vs py-bt, and the census on a 6.6M-object core
+//   npm run bench -- --big        also the census's peak memory on a core of about 2 GB
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, statSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { humanBytes } from '../src/format/units.js';
 import { FIXTURE_PYTHON } from './lib/fixture-cores.js';
-import { makeCores } from './make-cores.js';
+import { DEFAULT_ROWS, gdbPoolWalk, heapBenchCore } from './lib/heap-bench-core.js';
+import { defaultCoresDir, makeCores } from './make-cores.js';
 
 const cli = join(packageRoot, 'dist', 'src', 'cli', 'main.js');
 const REPS = 5;
+const big = process.argv.includes('--big');
 
 function timeIt(cmd: string, args: string[]): number {
   const started = performance.now();
@@ -20,22 +24,81 @@ function timeIt(cmd: string, args: string[]): number {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
+function freshDb(): string {
+  return join(mkdtempSync(join(tmpdir(), 'coroner-bench-')), 'bench.db');
+}
+
+/** Ingest one core; the census's own figures come back from the database, the peak RSS from GNU time. */
+function ingestMeasured(core: string): { wallMs: number; objects: number; walkMs: number; maxRssKb: number | null } {
+  const db = freshDb();
+  const started = performance.now();
+  const useTime = existsSync('/usr/bin/time');
+  const cmd = useTime ? '/usr/bin/time' : process.execPath;
+  const args = useTime ? ['-f', 'maxrss_kb=%M', process.execPath, cli, 'ingest', core, '--db', db] : [cli, 'ingest', core, '--db', db];
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const wallMs = performance.now() - started;
+  if (r.status !== 0) throw new Error(`ingest of ${core} failed: ${r.stderr}`);
+  const shown = JSON.parse(spawnSync(process.execPath, [cli, 'show', '1', '--db', db, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout) as {
+    census_stats: { objects: number; walk_ms: number };
+  };
+  const rss = /maxrss_kb=(\d+)/.exec(r.stderr);
+  return { wallMs, objects: shown.census_stats.objects, walkMs: shown.census_stats.walk_ms, maxRssKb: rss ? Number(rss[1]) : null };
+}
+
+/** Reading the whole core front to back: the floor for anything that reads the core. */
+function sequentialReadMs(path: string): number {
+  const buf = Buffer.allocUnsafe(8 << 20);
+  const fd = openSync(path, 'r');
+  const started = performance.now();
+  try {
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
+  return performance.now() - started;
+}
+
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpus, ${humanBytes(totalmem())} memory; node ${process.version}`);
+
+// 1. The ingest of a core with threads, beside gdb's own py-bt on the same core.
 const manifest = await makeCores();
-const core = manifest.cores.find((c) => c.workload === 'threads')!.core;
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpus; node ${process.version}`);
-console.log(`core: ${core} (${humanBytes(statSync(core).size)}, 7 threads)`);
-
+const threadsCore = manifest.cores.find((c) => c.workload === 'threads')!.core;
+console.log(`\n== ingest: ${threadsCore} (${humanBytes(statSync(threadsCore).size)}, 7 threads)`);
 const pybt: number[] = [];
 const ours: number[] = [];
 for (let i = 0; i < REPS; i++) {
   // Alternate the two so that drift in the machine's load hits both alike.
-  pybt.push(timeIt('gdb', ['-batch', '-ex', 'thread apply all py-bt', FIXTURE_PYTHON, core]));
-  const db = join(mkdtempSync(join(tmpdir(), 'coroner-bench-')), 'bench.db');
-  ours.push(timeIt(process.execPath, [cli, 'ingest', core, '--db', db]));
+  pybt.push(timeIt('gdb', ['-batch', '-ex', 'thread apply all py-bt', FIXTURE_PYTHON, threadsCore]));
+  ours.push(timeIt(process.execPath, [cli, 'ingest', threadsCore, '--db', freshDb()]));
 }
-const base = median(pybt);
-const mine = median(ours);
-console.log(`gdb -batch -ex 'thread apply all py-bt' (baseline): median ${(base / 1000).toFixed(2)} s of ${REPS}`);
-console.log(`coroner ingest (stacks, locals, states, findings, stored): median ${(mine / 1000).toFixed(2)} s of ${REPS}`);
-console.log(`ratio ingest / py-bt: ${(mine / base).toFixed(2)}x (target <= 1.5x)`);
+console.log(`gdb -batch -ex 'thread apply all py-bt' (baseline): median ${secs(median(pybt))} of ${REPS}`);
+console.log(`coroner ingest (stacks, locals, states, census, findings, stored): median ${secs(median(ours))} of ${REPS}`);
+console.log(`ratio ingest / py-bt: ${(median(ours) / median(pybt)).toFixed(2)}x (target <= 1.5x)`);
+
+// 2. The census on a core of millions of objects, beside a plain gdb-Python walk of the same pools.
+async function censusBench(rows: number, withBaseline: boolean): Promise<void> {
+  const { core } = await heapBenchCore(defaultCoresDir, rows);
+  const size = statSync(core).size;
+  console.log(`\n== census: ${core} (${humanBytes(size)})`);
+  sequentialReadMs(core); // warm the page cache the same way for everybody
+  const read = median([sequentialReadMs(core), sequentialReadMs(core), sequentialReadMs(core)]);
+  const runs = [ingestMeasured(core), ingestMeasured(core), ingestMeasured(core)];
+  const walkMs = median(runs.map((r) => r.walkMs));
+  const objects = runs[0]!.objects;
+  const rate = objects / (walkMs / 1000);
+  console.log(`reading the core sequentially (the floor): median ${secs(read)} (${humanBytes(size / (read / 1000))}/s)`);
+  console.log(`coroner census walk: ${objects.toLocaleString('en-US')} objects in median ${secs(walkMs)}: ${(rate / 1e6).toFixed(1)} M objects/s (target >= 10 M/s)`);
+  console.log(`coroner ingest of this core, whole: median ${secs(median(runs.map((r) => r.wallMs)))}`);
+  const rss = runs.map((r) => r.maxRssKb).filter((x): x is number => x !== null);
+  if (rss.length) console.log(`peak RSS of the ingest (node or gdb, the larger): ${humanBytes(Math.max(...rss) * 1024)} (target <= 512 MB for a 2 GB core)`);
+  if (!withBaseline) return;
+  const walk = gdbPoolWalk(core);
+  const baseRate = walk.objects / walk.seconds;
+  console.log(`gdb-Python walk of the same pools (baseline): ${walk.objects.toLocaleString('en-US')} objects in ${walk.seconds.toFixed(2)} s: ${(baseRate / 1e6).toFixed(2)} M objects/s`);
+  console.log(`ratio census / gdb-Python walk: ${(rate / baseRate).toFixed(1)}x faster (target >= 10x)`);
+}
+
+await censusBench(DEFAULT_ROWS, true);
+if (big) await censusBench(2_800_000, false);

@@ -13,6 +13,8 @@ import { coresOfWorkload, FIXTURE_PYTHON } from './fixture-cores.js';
 export const heapBenchWorkload = join(packageRoot, 'fixtures', 'bench', 'heap.py');
 export const gdbPoolWalkScript = join(packageRoot, 'scripts', 'bench', 'gdb_pool_walk.py');
 const NAME = 'heap-bench';
+/** Rows of the workload: 600k rows hold 6.6 million objects (a core of about 440 MiB). */
+export const DEFAULT_ROWS = 600_000;
 
 interface Stamped {
   stamp: string;
@@ -20,8 +22,8 @@ interface Stamped {
   truth: string;
 }
 
-async function stampOf(): Promise<string> {
-  const hash = createHash('sha256');
+async function stampOf(rows: number): Promise<string> {
+  const hash = createHash('sha256').update(String(rows));
   for (const file of [
     heapBenchWorkload,
     join(packageRoot, 'fixtures', 'workloads', '_checkpoint.py'),
@@ -37,15 +39,19 @@ async function stampOf(): Promise<string> {
  * The core of the 5M-object process and its truth (OUT/heap-bench/core.PID and .truth.json),
  * made once and reused while the workload, the checkpoint helper and the core maker are unchanged.
  */
-export async function heapBenchCore(outDir: string): Promise<{ core: string; truth: string }> {
-  const stamp = await stampOf();
-  const stampPath = join(outDir, `${NAME}.stamp.json`);
+export async function heapBenchCore(outDir: string, rows = DEFAULT_ROWS): Promise<{ core: string; truth: string }> {
+  const stamp = await stampOf(rows);
+  const name = `${NAME}-${rows}`;
+  const stampPath = join(outDir, `${name}.stamp.json`);
   if (existsSync(stampPath)) {
     const old = JSON.parse(await readFile(stampPath, 'utf8')) as Stamped;
     if (old.stamp === stamp && existsSync(old.core) && existsSync(old.truth)) return { core: old.core, truth: old.truth };
   }
   await mkdir(outDir, { recursive: true });
-  const [made] = await coresOfWorkload({ name: NAME, command: [FIXTURE_PYTHON, heapBenchWorkload], mode: 'stop' }, outDir);
+  const [made] = await coresOfWorkload(
+    { name, command: [FIXTURE_PYTHON, heapBenchWorkload], mode: 'stop', env: { HEAP_BENCH_ROWS: String(rows) } },
+    outDir,
+  );
   if (!made) throw new Error(`${heapBenchWorkload} made no core`);
   const result: Stamped = { stamp, core: made.core, truth: made.truth };
   await writeFile(stampPath, JSON.stringify(result, null, 1));
