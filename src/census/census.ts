@@ -1,12 +1,15 @@
 // The census of a core: every live Python object by type, with bytes. gdb told us where the heap
 // is (heap info); the walk itself reads the core file directly: pymalloc arenas for objects up to
 // 512 bytes, glibc's chunks for larger ones, and the interpreter's static objects.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { ElfCore } from '../ingest/core-file.js';
 import { CoreMemory } from '../ingest/core-memory.js';
 import type { CensusRow, CensusStats, PymallocClass, RawHeap } from '../model/types.js';
 import { walkGlibc } from './glibc.js';
 import { ObjectRecognizer, TypeTable } from './objects.js';
-import { walkPymalloc } from './pymalloc.js';
+import { emptyWalk, mergeWalk, usedArenas, walkPymalloc, type PymallocWalk } from './pymalloc.js';
+import type { WorkerResult, WorkerTask } from './pymalloc-worker.js';
 import { Tally } from './tally.js';
 
 export interface Census {
@@ -18,8 +21,44 @@ export interface Census {
 
 /** Objects larger than this never come from pymalloc. */
 const SMALL_REQUEST_THRESHOLD = 512;
+/** Below this many arenas (MiB of pymalloc) starting worker threads costs more than it saves. */
+const ARENAS_PER_WORKER = 64;
+const MAX_WORKERS = 4;
 
-export function takeCensus(core: ElfCore, heap: RawHeap, opts: { sysroot?: string } = {}): Census {
+export interface CensusOptions {
+  sysroot?: string;
+  /** Worker threads for the pymalloc walk (default: the CPUs, at most 4; 1 walks in this thread). */
+  workers?: number;
+}
+
+/** Walk the pymalloc arenas, split between worker threads when the heap is large enough. */
+function startPymallocWalk(core: ElfCore, heap: RawHeap, memory: CoreMemory, tally: Tally, recognizer: ObjectRecognizer, opts: CensusOptions): Promise<PymallocWalk | null> {
+  const p = heap.pymalloc;
+  if (!p) return Promise.resolve(null);
+  const slots = usedArenas(memory, p);
+  const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), MAX_WORKERS), Math.floor(slots.length / ARENAS_PER_WORKER));
+  if (workers < 2) return Promise.resolve(walkPymalloc(memory, p, recognizer, tally, slots));
+  const share = Math.ceil(slots.length / workers);
+  const runs = Array.from({ length: workers }, (_, w) => {
+    const task: WorkerTask = { core, heap, slots: slots.slice(w * share, (w + 1) * share), sysroot: opts.sysroot };
+    return new Promise<WorkerResult>((resolve, reject) => {
+      const worker = new Worker(new URL('./pymalloc-worker.js', import.meta.url), { workerData: task });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`census worker exited with code ${code}`)));
+    });
+  });
+  return Promise.all(runs).then((results) => {
+    const walk = emptyWalk();
+    for (const r of results) {
+      mergeWalk(walk, r.walk);
+      tally.merge(r.parts);
+    }
+    return walk;
+  });
+}
+
+export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptions = {}): Promise<Census> {
   const started = performance.now();
   const memory = new CoreMemory(core, opts);
   const warnings: string[] = [];
@@ -28,9 +67,9 @@ export function takeCensus(core: ElfCore, heap: RawHeap, opts: { sysroot?: strin
     const recognizer = new ObjectRecognizer(types, heap);
     const tally = new Tally(types, heap);
 
-    const pm = heap.pymalloc ? walkPymalloc(memory, heap.pymalloc, recognizer, tally) : null;
-    if (!pm) warnings.push('census: pymalloc arenas not found; objects of 512 bytes or less are not counted');
-    else if (pm.corruptPools) warnings.push(`census: ${pm.corruptPools} pymalloc pools have corrupt headers and were skipped`);
+    // The workers walk pymalloc while this thread walks glibc's chunks and the static objects.
+    const pymallocDone = startPymallocWalk(core, heap, memory, tally, recognizer, opts);
+    const arenaRegions = heap.pymalloc ? arenaRegionsOf(memory, heap) : [];
 
     let mallocChunks = 0;
     if (heap.glibc) {
@@ -38,7 +77,7 @@ export function takeCensus(core: ElfCore, heap: RawHeap, opts: { sysroot?: strin
       const key = heap.glibc.tcache_key ? BigInt(`0x${heap.glibc.tcache_key}`) : null;
       const keyLo = key === null ? -1 : Number(key & 0xffffffffn);
       const keyHi = key === null ? -1 : Number(key >> 32n);
-      const g = walkGlibc(memory, heap.glibc, core.segments, pm?.regions ?? [], (u32, off, size, avail, base, inUse, mmapped) => {
+      const g = walkGlibc(memory, heap.glibc, core.segments, arenaRegions, (u32, off, size, avail, base, inUse, mmapped) => {
         const usable = size - (mmapped ? 16 : 8);
         if (!inUse || usable <= SMALL_REQUEST_THRESHOLD) return;
         const user = off + 16;
@@ -73,6 +112,9 @@ export function takeCensus(core: ElfCore, heap: RawHeap, opts: { sysroot?: strin
       }
     }
 
+    const pm = await pymallocDone;
+    if (!pm) warnings.push('census: pymalloc arenas not found; objects of 512 bytes or less are not counted');
+    else if (pm.corruptPools) warnings.push(`census: ${pm.corruptPools} pymalloc pools have corrupt headers and were skipped`);
     tally.resolveDictKeys(memory);
     const rows = tally.rows();
     const stats: CensusStats = {
@@ -87,4 +129,15 @@ export function takeCensus(core: ElfCore, heap: RawHeap, opts: { sysroot?: strin
   } finally {
     memory.close();
   }
+}
+
+/** The address ranges of pymalloc's arenas, read from the arena table. */
+function arenaRegionsOf(memory: CoreMemory, heap: RawHeap): { start: number; end: number }[] {
+  const p = heap.pymalloc!;
+  const table = memory.read(p.arenas, p.maxarenas * p.arena_object.sizeof);
+  if (!table) return [];
+  return usedArenas(memory, p).map((a) => {
+    const start = Number(table.readBigUInt64LE(a * p.arena_object.sizeof + p.arena_object.address));
+    return { start, end: start + p.arena_size };
+  });
 }

@@ -45,17 +45,10 @@ class Window {
   cover(addr: number, length: number, limit: number): boolean {
     if (addr >= this.base && addr + length <= this.base + this.avail) return true;
     const want = Math.min(WINDOW, Math.max(length, limit - addr));
-    if (want < length) return false;
-    const got = this.memory.read(addr, want, this.buf);
-    if (!got) {
-      const small = this.memory.read(addr, length, this.buf);
-      if (!small) return false;
-      this.base = addr;
-      this.avail = length;
-      return true;
-    }
+    const got = this.memory.readUpTo(addr, want, this.buf);
+    if (got < length) return false;
     this.base = addr;
-    this.avail = want;
+    this.avail = got;
     return true;
   }
 

@@ -18,8 +18,49 @@ export const enum Kind {
   Int = 7,
 }
 
+/**
+ * Type object address -> type index, as an open-addressing table over the two 32-bit halves of
+ * the address: the lookup runs once or more per heap block, and a Map keyed by numbers above
+ * 2^31 (boxed doubles) costs several times more.
+ */
+export class AddressIndex {
+  private readonly lo: Uint32Array;
+  private readonly hi: Uint32Array;
+  private readonly value: Int32Array;
+  private readonly mask: number;
+
+  constructor(addresses: number[]) {
+    let size = 16;
+    while (size < addresses.length * 4) size *= 2;
+    this.lo = new Uint32Array(size);
+    this.hi = new Uint32Array(size);
+    this.value = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    addresses.forEach((a, i) => {
+      const lo = a % TWO32;
+      const hi = Math.floor(a / TWO32);
+      let slot = (lo >>> 3) & this.mask;
+      while (this.value[slot] !== -1) slot = (slot + 1) & this.mask;
+      this.lo[slot] = lo;
+      this.hi[slot] = hi;
+      this.value[slot] = i;
+    });
+  }
+
+  /** The index of the address given as its halves, or -1. */
+  get(lo: number, hi: number): number {
+    let slot = (lo >>> 3) & this.mask;
+    for (;;) {
+      const v = this.value[slot]!;
+      if (v === -1) return -1;
+      if (this.lo[slot] === lo && this.hi[slot] === hi) return v;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+}
+
 export class TypeTable {
-  readonly index = new Map<number, number>();
+  readonly index: AddressIndex;
   readonly names: string[] = [];
   readonly modules: (string | null)[] = [];
   readonly basicsize: Float64Array;
@@ -41,8 +82,8 @@ export class TypeTable {
     this.fixed = new Uint8Array(n);
     this.valuesSize = new Float64Array(n);
     const f = heap.flags;
+    this.index = new AddressIndex(heap.types.map((t) => t.address));
     heap.types.forEach((t, i) => {
-      this.index.set(t.address, i);
       this.names.push(t.name);
       this.modules.push(t.module);
       this.basicsize[i] = t.basicsize;
@@ -157,11 +198,11 @@ export class ObjectRecognizer {
     for (let pre = 0; pre <= 32; pre += 16) {
       const o = b + pre;
       if (o + this.typeOff + 8 > avail) return -1;
-      const ti = types.index.get(this.u64(u32, o + this.typeOff));
-      if (ti === undefined || types.pre[ti] !== pre) continue;
-      const rlo = u32[(o + this.refOff) >>> 2]!;
+      // The refcount first: it rules out most blocks that hold no object (pointers, text) cheaply.
       const rhi = u32[(o + this.refOff + 4) >>> 2]!;
-      if (rhi > 0xff || (rhi === 0 && rlo === 0)) continue;
+      if (rhi > 0xff || (rhi === 0 && u32[(o + this.refOff) >>> 2] === 0)) continue;
+      const ti = types.index.get(u32[(o + this.typeOff) >>> 2]!, u32[(o + this.typeOff + 4) >>> 2]!);
+      if (ti < 0 || types.pre[ti] !== pre) continue;
       const request = this.requestOf(u32, b + pre, ti, avail);
       if (request < 0) continue;
       // PyType_GenericAlloc gives var-sized objects one item more than they hold (a sentinel).

@@ -18,24 +18,55 @@ export interface PymallocWalk {
   corruptPools: number;
 }
 
-export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: ObjectRecognizer, tally: Tally): PymallocWalk {
-  const ao = p.arena_object;
-  const ph = p.pool_header;
-  const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
-  const walk: PymallocWalk = {
+export function emptyWalk(): PymallocWalk {
+  return {
     arenas: 0,
     pools: 0,
     classes: Array.from({ length: SIZE_CLASSES }, (_, i) => ({ blockSize: (i + 1) * 16, pools: 0, blocksUsed: 0, blocksFree: 0, objectBlocks: 0, objectBytes: 0 })),
     regions: [],
     corruptPools: 0,
   };
+}
+
+/** Add the figures of a walk over other arenas into `into`. */
+export function mergeWalk(into: PymallocWalk, other: PymallocWalk): void {
+  into.arenas += other.arenas;
+  into.pools += other.pools;
+  into.corruptPools += other.corruptPools;
+  into.regions.push(...other.regions);
+  other.classes.forEach((c, i) => {
+    const t = into.classes[i]!;
+    t.pools += c.pools;
+    t.blocksUsed += c.blocksUsed;
+    t.blocksFree += c.blocksFree;
+    t.objectBlocks += c.objectBlocks;
+    t.objectBytes += c.objectBytes;
+  });
+}
+
+/** Indices of the arena table's slots that hold an arena. */
+export function usedArenas(memory: CoreMemory, p: RawPymalloc): number[] {
+  const ao = p.arena_object;
+  const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
+  if (!table) return [];
+  const used: number[] = [];
+  for (let a = 0; a < p.maxarenas; a++) if (table.readBigUInt64LE(a * ao.sizeof + ao.address) !== 0n) used.push(a);
+  return used;
+}
+
+/** Walk the arenas at the given slots of the arena table (all by default). */
+export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: ObjectRecognizer, tally: Tally, slots?: number[]): PymallocWalk {
+  const ao = p.arena_object;
+  const ph = p.pool_header;
+  const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
+  const walk = emptyWalk();
   if (!table) return walk;
   const buf = Buffer.allocUnsafe(p.arena_size);
   const u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
   const free = new Uint8Array(p.pool_size / 16);
   const u64 = (off: number): number => u32[(off >>> 2) + 1]! * TWO32 + u32[off >>> 2]!;
 
-  for (let a = 0; a < p.maxarenas; a++) {
+  for (const a of slots ?? usedArenas(memory, p)) {
     const address = Number(table.readBigUInt64LE(a * ao.sizeof + ao.address));
     if (address === 0) continue;
     const poolAddress = Number(table.readBigUInt64LE(a * ao.sizeof + ao.pool_address));

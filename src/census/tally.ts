@@ -8,12 +8,20 @@ import { Kind, TypeTable, bufferBytes } from './objects.js';
 
 const TWO32 = 4294967296;
 
+export interface TallyParts {
+  count: Float64Array;
+  bytes: Float64Array;
+  buffers: Float64Array;
+}
+
 export class Tally {
   readonly count: Float64Array;
   readonly bytes: Float64Array;
   readonly buffers: Float64Array;
+  /** Key tables of the dicts seen, to read after the walk: addresses, and owners when not plain dicts. */
   private keys: number[] = [];
-  private keysOwner: number[] = [];
+  private keysOwner = new Map<number, number>();
+  private readonly dictType: number;
 
   constructor(
     private readonly types: TypeTable,
@@ -22,6 +30,7 @@ export class Tally {
     this.count = new Float64Array(types.length);
     this.bytes = new Float64Array(types.length);
     this.buffers = new Float64Array(types.length);
+    this.dictType = types.names.findIndex((n, i) => n === 'dict' && types.modules[i] === null);
   }
 
   private u64(u32: Uint32Array, off: number): number {
@@ -55,8 +64,9 @@ export class Tally {
         break;
       case Kind.Dict:
         if (o + h.dict.ma_keys + 8 <= avail) {
-          this.keys.push(this.u64(u32, o + h.dict.ma_keys));
-          this.keysOwner.push(ti);
+          const keys = this.u64(u32, o + h.dict.ma_keys);
+          this.keys.push(keys);
+          if (ti !== this.dictType) this.keysOwner.set(keys, ti);
         }
         break;
     }
@@ -65,29 +75,50 @@ export class Tally {
   /** Address of the window's first byte, set by the walker before each window. */
   base = 0;
 
-  /** Read the dict key tables gathered during the walk, each once (split tables are shared). */
+  /**
+   * What this tally holds, to send from a worker thread and merge into another tally. Its dict
+   * key tables must be resolved first (each worker reads its own, in parallel).
+   */
+  parts(): TallyParts {
+    if (this.keys.length) throw new Error('resolve the dict key tables before taking the parts of a tally');
+    return { count: this.count, bytes: this.bytes, buffers: this.buffers };
+  }
+
+  merge(parts: TallyParts): void {
+    for (let i = 0; i < this.count.length; i++) {
+      this.count[i]! += parts.count[i]!;
+      this.bytes[i]! += parts.bytes[i]!;
+      this.buffers[i]! += parts.buffers[i]!;
+    }
+  }
+
+  /**
+   * Read the dict key tables gathered during the walk, each once (split tables are shared; a table
+   * shared by dicts that different workers saw is counted by each of them).
+   */
   resolveDictKeys(memory: CoreMemory): void {
     const k = this.heap.dict_keys;
-    const order = Array.from(this.keys.keys()).sort((a, b) => this.keys[a]! - this.keys[b]!);
+    const sorted = Float64Array.from(this.keys).sort();
     const window = new WindowReader(memory, 1 << 20);
     let last = -1;
-    for (const i of order) {
-      const addr = this.keys[i]!;
+    for (const addr of sorted) {
       if (addr === last || addr === 0) continue;
       last = addr;
-      const head = window.get(addr, k.header_size);
-      if (!head) continue;
-      const log2Size = head[k.log2_size]!;
-      const log2Index = head[k.log2_index_bytes]!;
+      const at = window.at(addr, k.header_size);
+      if (at < 0) continue;
+      const head = window.buf;
+      const log2Size = head[at + k.log2_size]!;
+      const log2Index = head[at + k.log2_index_bytes]!;
       // The shared empty table (log2 size 0) lives in the interpreter's data, not in the heap.
       if (log2Size < 3 || log2Size > 40) continue;
       const slots = 2 ** log2Size;
       const usable = Math.floor((2 * slots) / 3);
-      const entry = head[k.kind] === 0 ? k.entry_general : k.entry_unicode;
-      this.buffers[this.keysOwner[i]!]! += bufferBytes(k.header_size + 2 ** log2Index + usable * entry);
+      const entry = head[at + k.kind] === 0 ? k.entry_general : k.entry_unicode;
+      const owner = this.keysOwner.size === 0 ? this.dictType : this.keysOwner.get(addr) ?? this.dictType;
+      this.buffers[owner]! += bufferBytes(k.header_size + 2 ** log2Index + usable * entry);
     }
     this.keys = [];
-    this.keysOwner = [];
+    this.keysOwner.clear();
   }
 
   rows(): CensusRow[] {
@@ -108,7 +139,7 @@ export class Tally {
 
 /** Reads small pieces of memory in address order through one large window. */
 export class WindowReader {
-  private buf: Buffer;
+  readonly buf: Buffer;
   private start = -1;
   private end = -1;
 
@@ -119,17 +150,14 @@ export class WindowReader {
     this.buf = Buffer.allocUnsafe(size);
   }
 
-  get(addr: number, length: number): Buffer | null {
+  /** The offset in `buf` where `length` bytes at `addr` now are, or -1 when the core lacks them. */
+  at(addr: number, length: number): number {
     if (addr < this.start || addr + length > this.end) {
-      const got = this.memory.read(addr, this.size, this.buf);
-      if (got) {
-        this.start = addr;
-        this.end = addr + this.size;
-      } else {
-        // Near the end of a mapping: fall back to the piece alone.
-        return this.memory.read(addr, length);
-      }
+      const got = this.memory.readUpTo(addr, this.size, this.buf);
+      if (got < length) return -1;
+      this.start = addr;
+      this.end = addr + got;
     }
-    return this.buf.subarray(addr - this.start, addr - this.start + length);
+    return addr - this.start;
   }
 }

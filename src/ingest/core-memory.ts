@@ -72,6 +72,24 @@ export class CoreMemory {
     return out;
   }
 
+  /**
+   * Up to `max` bytes from `addr` into `into`, as many as are readable in one run from there;
+   * returns how many (0 when addr itself is not in the core).
+   */
+  readUpTo(addr: number, max: number, into: Buffer): number {
+    let done = 0;
+    while (done < max) {
+      const at = addr + done;
+      const src = this.find(at);
+      if (!src) break;
+      const n = Math.min(max - done, src.end - at);
+      const got = readSync(src.fd, into, done, n, src.offset + (at - src.start));
+      done += got;
+      if (got !== n) break;
+    }
+    return done;
+  }
+
   readU64(addr: number): number | null {
     const b = this.read(addr, 8);
     return b === null ? null : Number(b.readBigUInt64LE(0));

@@ -79,7 +79,7 @@ async function ingestOne(db: Db, path: string, opts: IngestOptions, seen: Seen):
     mappedFiles: elf.mappedFiles,
   };
   const census: CensusPart = raw.heap
-    ? takeCensus(elf, raw.heap, { sysroot: opts.sysroot })
+    ? await takeCensus(elf, raw.heap, { sysroot: opts.sysroot })
     : { rows: [], pymalloc: [], stats: null, warnings: ['census: the gdb script could not describe the heap'] };
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
