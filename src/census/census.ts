@@ -6,17 +6,33 @@ import { Worker } from 'node:worker_threads';
 import type { ElfCore } from '../ingest/core-file.js';
 import { CoreMemory } from '../ingest/core-memory.js';
 import type { CensusRow, CensusStats, PymallocClass, RawHeap } from '../model/types.js';
-import { walkGlibc } from './glibc.js';
+import { Column } from './column.js';
+import { walkGlibc, type GlibcWalk } from './glibc.js';
 import { ObjectRecognizer, TypeTable } from './objects.js';
 import { emptyWalk, mergeWalk, usedArenas, walkPymalloc, type PymallocWalk } from './pymalloc.js';
 import type { WorkerResult, WorkerTask } from './pymalloc-worker.js';
-import { Tally } from './tally.js';
+import { Tally, type TrackedParts } from './tally.js';
 
 export interface Census {
   rows: CensusRow[];
   pymalloc: PymallocClass[];
   stats: CensusStats;
   warnings: string[];
+  /** What the walk learnt about the heap beyond the counts, for the memory accounting. */
+  facts: HeapFacts;
+}
+
+export interface HeapFacts {
+  types: TypeTable;
+  pymalloc: PymallocWalk | null;
+  glibc: GlibcWalk | null;
+  /** glibc chunks in use (not free in a bin, not parked in a tcache), as chunk address and size. */
+  chunks: { address: Float64Array; size: Float64Array };
+  /** Chunks parked in the threads' tcaches: free, though their headers say in use. */
+  tcache: { count: number; bytes: number };
+  /** User pointers of malloc'd memory that Python objects own (large objects and their buffers). */
+  owned: Float64Array;
+  tracked: TrackedParts;
 }
 
 /** Objects larger than this never come from pymalloc. */
@@ -72,23 +88,34 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
     const arenaRegions = heap.pymalloc ? arenaRegionsOf(memory, heap) : [];
 
     let mallocChunks = 0;
+    let glibc: GlibcWalk | null = null;
+    const chunkAddress = new Column();
+    const chunkSize = new Column();
+    const tcache = { count: 0, bytes: 0 };
     if (heap.glibc) {
       // A chunk freed into the tcache carries the process's tcache key in its second word.
       const key = heap.glibc.tcache_key ? BigInt(`0x${heap.glibc.tcache_key}`) : null;
       const keyLo = key === null ? -1 : Number(key & 0xffffffffn);
       const keyHi = key === null ? -1 : Number(key >> 32n);
-      const g = walkGlibc(memory, heap.glibc, core.segments, arenaRegions, (u32, off, size, avail, base, inUse, mmapped) => {
-        const usable = size - (mmapped ? 16 : 8);
-        if (!inUse || usable <= SMALL_REQUEST_THRESHOLD) return;
+      glibc = walkGlibc(memory, heap.glibc, core.segments, arenaRegions, (u32, off, size, avail, base, inUse, mmapped) => {
+        if (!inUse) return;
         const user = off + 16;
-        if (u32[(user + 8) >>> 2] === keyLo && u32[(user + 12) >>> 2] === keyHi) return;
+        if (!mmapped && u32[(user + 8) >>> 2] === keyLo && u32[(user + 12) >>> 2] === keyHi) {
+          tcache.count++;
+          tcache.bytes += size;
+          return;
+        }
+        chunkAddress.push(base + off);
+        chunkSize.push(size);
+        if (size - (mmapped ? 16 : 8) <= SMALL_REQUEST_THRESHOLD) return;
         const ti = recognizer.at(u32, user, size, avail, mmapped ? 'mmap' : 'malloc');
         if (ti < 0) return;
         tally.base = base;
         tally.add(u32, recognizer.start, ti, size, avail);
+        tally.owned.push(base + user);
         mallocChunks++;
       });
-      for (const p of g.problems.slice(0, 5)) warnings.push(`census: glibc heap: ${p}`);
+      for (const p of glibc.problems.slice(0, 5)) warnings.push(`census: glibc heap: ${p}`);
     } else {
       warnings.push('census: glibc malloc was not readable (another allocator, or no libc6-dbg): objects over 512 bytes are not counted');
     }
@@ -125,7 +152,17 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
       mallocChunks,
       walkMs: performance.now() - started,
     };
-    return { rows, pymalloc: pm?.classes.filter((c) => c.pools > 0) ?? [], stats, warnings };
+    const parts = tally.parts();
+    const facts: HeapFacts = {
+      types,
+      pymalloc: pm,
+      glibc,
+      chunks: { address: chunkAddress.values(), size: chunkSize.values() },
+      tcache,
+      owned: parts.owned,
+      tracked: parts.tracked,
+    };
+    return { rows, pymalloc: pm?.classes.filter((c) => c.pools > 0) ?? [], stats, warnings, facts };
   } finally {
     memory.close();
   }

@@ -16,6 +16,8 @@ export const enum Kind {
   Set = 5,
   ByteArray = 6,
   Int = 7,
+  Tuple = 8,
+  Cell = 9,
 }
 
 /**
@@ -31,7 +33,7 @@ export class AddressIndex {
 
   constructor(addresses: number[]) {
     let size = 16;
-    while (size < addresses.length * 4) size *= 2;
+    while (size < addresses.length * 2) size *= 2;
     this.lo = new Uint32Array(size);
     this.hi = new Uint32Array(size);
     this.value = new Int32Array(size).fill(-1);
@@ -72,6 +74,11 @@ export class TypeTable {
   readonly fixed: Uint8Array;
   /** Bytes of an instance's managed values array (3.11 plain classes), 0 for other types. */
   readonly valuesSize: Float64Array;
+  /** What the collector's traverse of an instance follows besides its layout's own fields. */
+  readonly heapType: Uint8Array;
+  readonly dictoffset: Float64Array;
+  readonly valuesCount: Float64Array;
+  readonly slots: number[][] = [];
 
   constructor(heap: RawHeap) {
     const n = heap.types.length;
@@ -81,6 +88,9 @@ export class TypeTable {
     this.kind = new Uint8Array(n);
     this.fixed = new Uint8Array(n);
     this.valuesSize = new Float64Array(n);
+    this.heapType = new Uint8Array(n);
+    this.dictoffset = new Float64Array(n);
+    this.valuesCount = new Float64Array(n);
     const f = heap.flags;
     this.index = new AddressIndex(heap.types.map((t) => t.address));
     heap.types.forEach((t, i) => {
@@ -92,7 +102,11 @@ export class TypeTable {
       this.pre[i] = gc && t.flags & f.managed_dict ? gc + heap.pre_header_size : gc;
       this.kind[i] = kindOf(t, heap);
       this.valuesSize[i] = t.values_size ?? 0;
-      this.fixed[i] = this.kind[i] === Kind.Str || this.kind[i] === Kind.Int || this.kind[i] === Kind.VarSized ? 0 : 1;
+      this.fixed[i] = t.itemsize !== 0 || this.kind[i] === Kind.Str ? 0 : 1;
+      this.heapType[i] = t.flags & f.heaptype ? 1 : 0;
+      this.dictoffset[i] = t.dictoffset ?? 0;
+      this.valuesCount[i] = t.values_count ?? 0;
+      this.slots.push(t.slots ?? []);
     });
   }
 
@@ -107,6 +121,8 @@ function kindOf(t: RawHeap['types'][number], heap: RawHeap): Kind {
   if (t.flags & f.unicode_subclass) return Kind.Str;
   if (t.flags & f.long_subclass) return Kind.Int;
   if (t.flags & f.list_subclass) return Kind.List;
+  if (t.flags & f.tuple_subclass) return Kind.Tuple;
+  if (builtin && t.name === 'cell') return Kind.Cell;
   if (t.flags & f.dict_subclass) return Kind.Dict;
   if (builtin && (t.name === 'set' || t.name === 'frozenset')) return Kind.Set;
   if (builtin && t.name === 'bytearray') return Kind.ByteArray;

@@ -30,7 +30,9 @@ try {
   tally.resolveDictKeys(memory);
   const parts = tally.parts();
   const result: WorkerResult = { walk, parts };
-  parentPort!.postMessage(result, [parts.count.buffer, parts.bytes.buffer, parts.buffers.buffer] as ArrayBuffer[]);
+  const t = parts.tracked;
+  const transfer = [parts.count, parts.bytes, parts.buffers, parts.owned, t.address, t.type, t.refcnt, t.bytes].map((a) => a.buffer as ArrayBuffer);
+  parentPort!.postMessage(result, transfer);
 } finally {
   memory.close();
 }

@@ -16,6 +16,11 @@ export interface PymallocWalk {
   /** Address ranges of the arenas, so other walks can tell arena memory apart. */
   regions: { start: number; end: number }[];
   corruptPools: number;
+  /** Pools free for reuse in the arenas (empty ones and ones never carved). */
+  poolsFree: number;
+  /** Arenas kept alive by a quarter or less of their pools: memory pymalloc cannot give back. */
+  sparseArenas: number;
+  sparseArenaBytes: number;
 }
 
 export function emptyWalk(): PymallocWalk {
@@ -25,6 +30,9 @@ export function emptyWalk(): PymallocWalk {
     classes: Array.from({ length: SIZE_CLASSES }, (_, i) => ({ blockSize: (i + 1) * 16, pools: 0, blocksUsed: 0, blocksFree: 0, objectBlocks: 0, objectBytes: 0 })),
     regions: [],
     corruptPools: 0,
+    poolsFree: 0,
+    sparseArenas: 0,
+    sparseArenaBytes: 0,
   };
 }
 
@@ -33,6 +41,9 @@ export function mergeWalk(into: PymallocWalk, other: PymallocWalk): void {
   into.arenas += other.arenas;
   into.pools += other.pools;
   into.corruptPools += other.corruptPools;
+  into.poolsFree += other.poolsFree;
+  into.sparseArenas += other.sparseArenas;
+  into.sparseArenaBytes += other.sparseArenaBytes;
   into.regions.push(...other.regions);
   other.classes.forEach((c, i) => {
     const t = into.classes[i]!;
@@ -70,6 +81,9 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: Obj
     const address = Number(table.readBigUInt64LE(a * ao.sizeof + ao.address));
     if (address === 0) continue;
     const poolAddress = Number(table.readBigUInt64LE(a * ao.sizeof + ao.pool_address));
+    const totalPools = table.readUInt32LE(a * ao.sizeof + ao.ntotalpools);
+    walk.poolsFree += table.readUInt32LE(a * ao.sizeof + ao.nfreepools);
+    const poolsBefore = walk.pools;
     if (!memory.read(address, p.arena_size, buf)) continue;
     walk.arenas++;
     walk.regions.push({ start: address, end: address + p.arena_size });
@@ -114,6 +128,11 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: Obj
       }
       cls.blocksUsed += used;
       cls.blocksFree += capacity - used;
+    }
+    const usedPools = walk.pools - poolsBefore;
+    if (usedPools > 0 && usedPools * 4 <= totalPools) {
+      walk.sparseArenas++;
+      walk.sparseArenaBytes += p.arena_size;
     }
   }
   return walk;

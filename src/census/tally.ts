@@ -4,7 +4,11 @@
 // address order, which turns a million random reads into one sequential pass.
 import type { CensusRow, RawHeap } from '../model/types.js';
 import type { CoreMemory } from '../ingest/core-memory.js';
+import { Column } from './column.js';
 import { Kind, TypeTable, bufferBytes } from './objects.js';
+
+/** Buffers larger than this come from malloc, not pymalloc. */
+const MALLOC_BUFFER = 512;
 
 const TWO32 = 4294967296;
 
@@ -12,6 +16,16 @@ export interface TallyParts {
   count: Float64Array;
   bytes: Float64Array;
   buffers: Float64Array;
+  owned: Float64Array;
+  tracked: TrackedParts;
+}
+
+/** The GC-tracked objects the walk saw, for the cyclic-garbage analysis. */
+export interface TrackedParts {
+  address: Float64Array;
+  type: Float64Array;
+  refcnt: Float64Array;
+  bytes: Float64Array;
 }
 
 export class Tally {
@@ -22,6 +36,9 @@ export class Tally {
   private keys: number[] = [];
   private keysOwner = new Map<number, number>();
   private readonly dictType: number;
+  /** Pointers to malloc'd memory that Python objects own (their buffers over 512 bytes, or themselves). */
+  readonly owned = new Column();
+  readonly tracked = { address: new Column(), type: new Column(), refcnt: new Column(), bytes: new Column() };
 
   constructor(
     private readonly types: TypeTable,
@@ -39,28 +56,43 @@ export class Tally {
   }
 
   /** An object of type ti at byte offset o of the window, in a block of `block` bytes. */
+  /** A buffer of n bytes at `pointer` that an object of type ti owns. */
+  private buffer(ti: number, n: number, pointer: number): void {
+    this.buffers[ti]! += bufferBytes(n);
+    if (n > MALLOC_BUFFER && pointer !== 0) this.owned.push(pointer);
+  }
+
   add(u32: Uint32Array, o: number, ti: number, block: number, avail: number): void {
     this.count[ti]! += 1;
     this.bytes[ti]! += block;
     const h = this.heap;
+    const types = this.types;
+    // A tracked GC object: its GC head (just before it) links it into a generation.
+    if (types.pre[ti]! >= 16 && o >= 16 && this.u64(u32, o - 16) !== 0) {
+      this.tracked.address.push(this.base + o);
+      this.tracked.type.push(ti);
+      this.tracked.refcnt.push(this.u64(u32, o + h.object.refcnt));
+      this.tracked.bytes.push(block);
+    }
     // An instance whose attributes live in a values array (no dict object yet) owns that array.
-    const values = this.types.valuesSize[ti]!;
-    if (values !== 0 && o >= 32 && this.u64(u32, o - 32) !== 0) this.buffers[ti]! += bufferBytes(values);
-    switch (this.types.kind[ti]) {
+    const values = types.valuesSize[ti]!;
+    if (values !== 0 && o >= 32) {
+      const pointer = this.u64(u32, o - 32);
+      if (pointer !== 0) this.buffer(ti, values, pointer);
+    }
+    switch (types.kind[ti]) {
       case Kind.List:
-        if (o + h.list.allocated + 8 <= avail) this.buffers[ti]! += bufferBytes(this.u64(u32, o + h.list.allocated) * 8);
+        if (o + h.list.allocated + 8 <= avail) this.buffer(ti, this.u64(u32, o + h.list.allocated) * 8, this.u64(u32, o + h.list.ob_item));
         break;
       case Kind.Set: {
         if (o + h.set.table + 8 > avail) break;
         const table = this.u64(u32, o + h.set.table);
         // A small set keeps its table inside the object.
-        if (table !== 0 && table !== this.base + o + h.set.smalltable) {
-          this.buffers[ti]! += bufferBytes((this.u64(u32, o + h.set.mask) + 1) * h.set.entry);
-        }
+        if (table !== 0 && table !== this.base + o + h.set.smalltable) this.buffer(ti, (this.u64(u32, o + h.set.mask) + 1) * h.set.entry, table);
         break;
       }
       case Kind.ByteArray:
-        if (o + h.bytearray.alloc + 8 <= avail) this.buffers[ti]! += bufferBytes(this.u64(u32, o + h.bytearray.alloc));
+        if (o + h.bytearray.bytes + 8 <= avail) this.buffer(ti, this.u64(u32, o + h.bytearray.alloc), this.u64(u32, o + h.bytearray.bytes));
         break;
       case Kind.Dict:
         if (o + h.dict.ma_keys + 8 <= avail) {
@@ -81,7 +113,11 @@ export class Tally {
    */
   parts(): TallyParts {
     if (this.keys.length) throw new Error('resolve the dict key tables before taking the parts of a tally');
-    return { count: this.count, bytes: this.bytes, buffers: this.buffers };
+    const t = this.tracked;
+    return {
+      count: this.count, bytes: this.bytes, buffers: this.buffers, owned: this.owned.detach(),
+      tracked: { address: t.address.detach(), type: t.type.detach(), refcnt: t.refcnt.detach(), bytes: t.bytes.detach() },
+    };
   }
 
   merge(parts: TallyParts): void {
@@ -90,6 +126,11 @@ export class Tally {
       this.bytes[i]! += parts.bytes[i]!;
       this.buffers[i]! += parts.buffers[i]!;
     }
+    this.owned.append(parts.owned);
+    this.tracked.address.append(parts.tracked.address);
+    this.tracked.type.append(parts.tracked.type);
+    this.tracked.refcnt.append(parts.tracked.refcnt);
+    this.tracked.bytes.append(parts.tracked.bytes);
   }
 
   /**
@@ -115,7 +156,7 @@ export class Tally {
       const usable = Math.floor((2 * slots) / 3);
       const entry = head[at + k.kind] === 0 ? k.entry_general : k.entry_unicode;
       const owner = this.keysOwner.size === 0 ? this.dictType : this.keysOwner.get(addr) ?? this.dictType;
-      this.buffers[owner]! += bufferBytes(k.header_size + 2 ** log2Index + usable * entry);
+      this.buffer(owner, k.header_size + 2 ** log2Index + usable * entry, addr);
     }
     this.keys = [];
     this.keysOwner.clear();

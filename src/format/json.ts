@@ -2,6 +2,13 @@
 // users: fields may be added, never renamed.
 import type { CensusRow, Dump, DumpSummary } from '../model/types.js';
 
+/** The model's camelCase field names as the public JSON's snake_case ones, all the way down. */
+export function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(v)]));
+}
+
 export function censusJson(rows: CensusRow[]): object[] {
   return rows.map((r) => ({ type: r.type, module: r.module, count: r.count, bytes: r.bytes, bytes_with_buffers: r.bytesWithBuffers }));
 }
@@ -41,7 +48,9 @@ export function dumpJson(d: Dump): object {
       malloc_objects: d.censusStats.mallocChunks, walk_ms: Math.round(d.censusStats.walkMs),
     },
     memory: {
+      ...(d.memory ? (snakeKeys(d.memory) as object) : {}),
       pymalloc: {
+        ...(d.memory?.pymalloc ? (snakeKeys(d.memory.pymalloc) as object) : {}),
         size_classes: d.pymalloc.map((c) => ({
           block_size: c.blockSize, pools: c.pools, blocks_used: c.blocksUsed, blocks_free: c.blocksFree,
           object_blocks: c.objectBlocks, object_bytes: c.objectBytes,

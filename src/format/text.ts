@@ -1,7 +1,7 @@
 // The text view of `coroner show` and `coroner list`: findings first, then every thread with its
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
 import { basename } from '../model/classify.js';
-import type { CensusRow, Dump, DumpSummary, Finding, Thread } from '../model/types.js';
+import type { CensusRow, Dump, DumpSummary, Finding, MemoryReport, Thread } from '../model/types.js';
 import { hexAddr, humanBytes, seconds, shortSha } from './units.js';
 
 export interface TextOptions {
@@ -69,6 +69,26 @@ export function formatCensus(rows: CensusRow[], top: number): string {
   return `${body}${rest}\n${total.count.toLocaleString('en-US')} objects of ${rows.length} types, ${humanBytes(total.bytes)}`;
 }
 
+export const BREAKDOWN_LABELS: Record<MemoryReport['breakdown'][number]['kind'], string> = {
+  'python-objects': 'Python objects',
+  'pymalloc-free': 'pymalloc free + overhead',
+  'malloc-free': 'malloc free, retained',
+  'malloc-python': 'malloc, Python objects',
+  'malloc-native': 'malloc in use, no Python',
+  stacks: 'thread stacks',
+  other: 'other',
+};
+
+export function formatMemory(m: MemoryReport): string[] {
+  const width = Math.max(...m.breakdown.map((p) => BREAKDOWN_LABELS[p.kind].length));
+  const sizes = m.breakdown.map((p) => humanBytes(p.bytes));
+  const sizeWidth = Math.max(...sizes.map((s) => s.length));
+  return [
+    `Memory in the core: ${humanBytes(m.writableBytes)} writable (allocator: ${m.allocator})`,
+    ...m.breakdown.map((p, i) => `  ${BREAKDOWN_LABELS[p.kind].padEnd(width)}  ${sizes[i]!.padStart(sizeWidth)}   ${p.detail}`),
+  ];
+}
+
 export function formatDump(d: Dump, opts: TextOptions): string {
   const c = d.core;
   const lines = [
@@ -78,6 +98,7 @@ export function formatDump(d: Dump, opts: TextOptions): string {
     `  Python ${d.python.version} (${d.python.layout}), ${d.threads.length} threads, analyzed in ${seconds(d.analysisMs)}`,
     '',
   ];
+  if (d.memory) lines.push(...formatMemory(d.memory), '');
   lines.push(d.findings.length ? `Findings (${d.findings.length})` : 'Findings: none');
   for (const f of d.findings) lines.push(...formatFinding(f).map((l) => `  ${l}`));
   if (d.census.length) {

@@ -7,8 +7,8 @@ import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import { CoronerError, errorKind, errorLine } from '../errors.js';
 import { extractWithGdb, resolveExecutable, type GdbOptions } from '../extract/gdb-run.js';
-import { buildDump, type CensusPart } from '../model/build.js';
-import { takeCensus } from '../census/census.js';
+import { buildDump } from '../model/build.js';
+import { analyzeHeap } from '../memory/analyze.js';
 import type { CoreFacts } from '../model/types.js';
 import type { Db } from '../store/db.js';
 import { findBySha, saveDump } from '../store/dumps.js';
@@ -78,9 +78,7 @@ async function ingestOne(db: Db, path: string, opts: IngestOptions, seen: Seen):
     lwps: elf.lwps,
     mappedFiles: elf.mappedFiles,
   };
-  const census: CensusPart = raw.heap
-    ? await takeCensus(elf, raw.heap, { sysroot: opts.sysroot })
-    : { rows: [], pymalloc: [], stats: null, warnings: ['census: the gdb script could not describe the heap'] };
+  const census = await analyzeHeap(elf, raw, { sysroot: opts.sysroot });
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
   // Another worker may have stored the same core meanwhile: look again inside the write.

@@ -1,14 +1,12 @@
 // From what gdb read to the model of threads and frames that is stored, shown and reported.
 import { classify } from './classify.js';
 import { lockFindings } from './locks.js';
-import type { CensusRow, CensusStats, CoreFacts, Dump, PymallocClass, RawExtraction, Thread } from './types.js';
+import { memoryFindings } from '../memory/findings.js';
+import type { HeapAnalysis } from '../memory/analyze.js';
+import type { CoreFacts, Dump, RawExtraction, Thread } from './types.js';
 
-export interface CensusPart {
-  rows: CensusRow[];
-  pymalloc: PymallocClass[];
-  stats: CensusStats | null;
-  warnings: string[];
-}
+/** What the heap stage found (the census and the memory accounting). */
+export type CensusPart = HeapAnalysis;
 
 export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPart, analysisMs: number, series: string | null): Dump {
   const threads: Thread[] = raw.threads.map((t) => {
@@ -41,10 +39,11 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
     analysisMs,
     python: raw.python,
     threads,
-    findings: lockFindings(threads),
+    findings: [...lockFindings(threads), ...(census.memory ? memoryFindings(census.memory) : [])],
     warnings: [...raw.warnings, ...census.warnings],
     census: census.rows,
     pymalloc: census.pymalloc,
     censusStats: census.stats,
+    memory: census.memory,
   };
 }

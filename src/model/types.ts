@@ -90,9 +90,11 @@ export interface RawHeap {
   str: { ascii_size: number; compact_size: number; unicode_size: number; length: number; state: number; kind: [number, number]; compact: [number, number]; ascii: [number, number] };
   list: { allocated: number; ob_item: number };
   dict: { ma_keys: number; ma_values: number };
-  dict_keys: { header_size: number; log2_size: number; log2_index_bytes: number; kind: number; entry_general: number; entry_unicode: number };
+  dict_keys: { header_size: number; log2_size: number; log2_index_bytes: number; kind: number; nentries: number; entry_general: number; entry_unicode: number };
   set: { mask: number; table: number; smalltable: number; entry: number };
-  bytearray: { alloc: number };
+  bytearray: { alloc: number; bytes: number };
+  tuple: { items: number };
+  cell: { ref: number };
   types: RawType[];
   static_regions: { start: number; size: number }[];
   pymalloc: RawPymalloc | null;
@@ -111,6 +113,12 @@ export interface RawType {
   flags: number;
   /** For classes whose instances keep attributes in a managed values array: its size in bytes. */
   values_size: number;
+  /** ... and how many attribute slots it has. */
+  values_count: number;
+  /** tp_dictoffset: where an instance's __dict__ pointer is (0: none, or managed). */
+  dictoffset: number;
+  /** Offsets of the object references __slots__ add. */
+  slots: number[];
 }
 
 export interface RawPymalloc {
@@ -170,6 +178,26 @@ export interface CensusStats {
   pools: number;
   mallocChunks: number;
   walkMs: number;
+}
+
+export type Allocator = 'glibc' | 'tcmalloc' | 'jemalloc' | 'unknown';
+
+/** Where the memory of the process is: the accounting `show` prints and findings rest on. */
+export interface MemoryReport {
+  allocator: Allocator;
+  /** All writable memory in the core. */
+  writableBytes: number;
+  breakdown: { kind: 'python-objects' | 'pymalloc-free' | 'malloc-free' | 'malloc-python' | 'malloc-native' | 'stacks' | 'other'; bytes: number; detail: string }[];
+  glibc: {
+    arenas: { address: number; main: boolean; systemMem: number; fastCount: number; fastSize: number; restCount: number; restSize: number; topSize: number; inUseBytes: number }[];
+    totals: { fastCount: number; fastSize: number; restCount: number; restSize: number; mmapCount: number; mmapSize: number; systemCurrent: number; inUseBytes: number; trimmableBytes: number };
+    tcache: { count: number; bytes: number };
+  } | null;
+  pymalloc: { arenas: number; arenaBytes: number; poolsUsed: number; poolsFree: number; blocksUsed: number; blocksFree: number; usedBytes: number; sparseArenas: number; sparseArenaBytes: number } | null;
+  gc: { enabled: boolean; collecting: boolean; thresholds: number[]; counts: number[]; garbage: number } | null;
+  native: { bytes: number; chunks: number; topSizes: { size: number; count: number; bytes: number }[] } | null;
+  cycles: { tracked: number; objects: number; bytes: number; byType: { type: string; module: string | null; count: number; bytes: number }[] } | null;
+  stacks: { threads: number; bytes: number };
 }
 
 /** Facts read by coroner itself from the ELF core (program headers and notes). */
@@ -276,6 +304,7 @@ export interface Dump {
   census: CensusRow[];
   pymalloc: PymallocClass[];
   censusStats: CensusStats | null;
+  memory: MemoryReport | null;
 }
 
 /** One row of `coroner list`. */

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
 import { packageRoot, templatesDir } from '../paths.js';
-import { humanBytes, shortSha } from '../format/units.js';
+import { hexAddr, humanBytes, shortSha } from '../format/units.js';
 
 export type Render = (context: object) => string;
 
@@ -31,6 +31,7 @@ function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper('humanBytes', (n: unknown) => (typeof n === 'number' ? humanBytes(n) : ''));
   hb.registerHelper('shortSha', (s: unknown) => (typeof s === 'string' ? shortSha(s) : ''));
   hb.registerHelper('time', (s: unknown) => (typeof s === 'string' ? displayTime(s) : ''));
+  hb.registerHelper('hex', (n: unknown) => (typeof n === 'number' ? hexAddr(n) : ''));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('gt', (a: unknown, b: unknown) => typeof a === 'number' && typeof b === 'number' && a > b);
   /** {{plural n "thread"}} -> "1 thread" / "3 threads". */

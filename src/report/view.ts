@@ -1,7 +1,8 @@
 // From the Dump model to what the HTML templates show: plain data, every string still raw (the
 // templates escape it), grouped and ordered the way the report reads.
 import { basename } from '../model/classify.js';
-import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow } from '../model/types.js';
+import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
+import { BREAKDOWN_LABELS } from '../format/text.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../format/units.js';
 
 /** The order thread groups appear in: the threads that explain a hang first. */
@@ -107,6 +108,16 @@ export interface CensusView {
   walkMs: number | null;
 }
 
+export interface MemoryView {
+  writable: number;
+  allocator: string;
+  parts: { kind: string; label: string; bytes: number; detail: string; x: number; width: number; share: string }[];
+  glibc: MemoryReport['glibc'];
+  gc: MemoryReport['gc'];
+  native: MemoryReport['native'];
+  pymalloc: MemoryReport['pymalloc'];
+}
+
 export interface DumpView {
   id: number;
   page: string;
@@ -137,6 +148,7 @@ export interface DumpView {
   groups: StateGroupView[];
   warnings: string[];
   census: CensusView | null;
+  memory: MemoryView | null;
 }
 
 export interface IndexRowView {
@@ -307,7 +319,23 @@ export function dumpView(d: Dump): DumpView {
     groups,
     warnings: d.warnings,
     census: censusView(d),
+    memory: memoryView(d),
   };
+}
+
+/** The breakdown as segments of a 1000-unit bar, for the inline SVG chart. */
+function memoryView(d: Dump): MemoryView | null {
+  const m = d.memory;
+  if (!m) return null;
+  const total = m.breakdown.reduce((n, p) => n + p.bytes, 0) || 1;
+  let x = 0;
+  const parts = m.breakdown.map((p) => {
+    const width = (1000 * p.bytes) / total;
+    const part = { kind: p.kind, label: BREAKDOWN_LABELS[p.kind], bytes: p.bytes, detail: p.detail, x, width, share: `${((100 * p.bytes) / total).toFixed(1)}%` };
+    x += width;
+    return part;
+  });
+  return { writable: m.writableBytes, allocator: m.allocator, parts, glibc: m.glibc, gc: m.gc, native: m.native, pymalloc: m.pymalloc };
 }
 
 export function indexRow(d: Dump): IndexRowView {

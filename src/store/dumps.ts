@@ -2,7 +2,7 @@
 // database left by a killed ingest) sees it whole or not at all.
 import { resolve } from 'node:path';
 import { CoronerError } from '../errors.js';
-import type { CensusRow, PymallocClass, Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
+import type { CensusRow, MemoryReport, PymallocClass, Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
 import type { Db } from './db.js';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
@@ -61,6 +61,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     for (const c of dump.pymalloc) insertClass.run(id, c.blockSize, c.pools, c.blocksUsed, c.blocksFree, c.objectBlocks, c.objectBytes);
     const s = dump.censusStats;
     if (s) setCensusStats.run(s.objects, s.bytes, s.arenas, s.pools, s.mallocChunks, Math.round(s.walkMs), id);
+    if (dump.memory) db.prepare('UPDATE dumps SET memory = ? WHERE id = ?').run(JSON.stringify(dump.memory), id);
     dump.findings.forEach((f, i) =>
       insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
     );
@@ -73,7 +74,7 @@ interface DumpRow {
   executable: string | null; cmdline: string; fname: string; taken_at: string; ingested_at: string; analysis_ms: number;
   python_version: string; python_layout: string; python_hexversion: number; gil_holder: number; gil_locked: number; series: string | null; warnings: string;
   census_objects: number | null; census_bytes: number | null; census_arenas: number | null; census_pools: number | null;
-  census_malloc_chunks: number | null; census_ms: number | null;
+  census_malloc_chunks: number | null; census_ms: number | null; memory: string | null;
 }
 
 export function listDumps(db: Db): DumpSummary[] {
@@ -158,5 +159,6 @@ export function loadDump(db: Db, id: number): Dump {
       objects: r.census_objects, bytes: r.census_bytes ?? 0, arenas: r.census_arenas ?? 0, pools: r.census_pools ?? 0,
       mallocChunks: r.census_malloc_chunks ?? 0, walkMs: r.census_ms ?? 0,
     },
+    memory: r.memory ? (JSON.parse(r.memory) as MemoryReport) : null,
   };
 }

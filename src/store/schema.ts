@@ -122,4 +122,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE dumps ADD COLUMN census_malloc_chunks INTEGER;
   ALTER TABLE dumps ADD COLUMN census_ms INTEGER;
   `,
+  // 3: the memory accounting, kept whole as JSON (its parts are read together, and evolve).
+  `
+  ALTER TABLE dumps ADD COLUMN memory TEXT;
+  `,
 ];

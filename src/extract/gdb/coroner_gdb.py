@@ -249,11 +249,12 @@ def extract():
     for th in sorted(inferior.threads(), key=lambda t: t.num):
         lwp = th.ptid[1] or th.ptid[0]
         label = "thread %d (LWP %d)" % (th.num, lwp)
-        entry = {"num": th.num, "lwp": lwp, "ident": None, "name": None, "thread_object": None, "holds_gil": False,
+        entry = {"num": th.num, "lwp": lwp, "ident": None, "name": None, "thread_object": None, "holds_gil": False, "sp": None,
                  "native_frames": [], "python_frames": [], "waits_on": None}
         threads.append(entry)
         try:
             th.switch()
+            entry["sp"] = _stack_pointer()
             natives, waits_on = native_frames(layout, warn, label)
             entry["native_frames"] = natives
             entry["waits_on"] = waits_on
@@ -317,6 +318,14 @@ def _heap(layout, warn):
         return layout.heap_info(warn)
     except Exception as e:  # noqa: BLE001 - the threads are worth having without the census
         warn("cannot describe the heap for the census: %s" % _one_line(e))
+        return None
+
+
+def _stack_pointer():
+    """The selected thread's stack pointer: where its stack is, for the memory accounting."""
+    try:
+        return int(gdb.newest_frame().read_register("sp")) & ((1 << 64) - 1)
+    except (gdb.error, RuntimeError, ValueError):
         return None
 
 

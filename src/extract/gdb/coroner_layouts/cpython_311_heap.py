@@ -83,12 +83,15 @@ def heap_info(layout, warn):
             "log2_size": layout.dk["dk_log2_size"],
             "log2_index_bytes": layout.dk["dk_log2_index_bytes"],
             "kind": layout.dk["dk_kind"],
+            "nentries": layout.dk["dk_nentries"],
             "entry_general": layout.entry_general,
             "entry_unicode": layout.entry_unicode,
         },
         "set": {"mask": layout.se["mask"], "table": layout.se["table"], "smalltable": layout.se["smalltable"],
                 "entry": layout.setentry.size},
-        "bytearray": {"alloc": layout.ba["ob_alloc"]},
+        "bytearray": {"alloc": layout.ba["ob_alloc"], "bytes": layout.ba["ob_bytes"]},
+        "tuple": {"items": layout.tu["ob_item"]},
+        "cell": {"ref": layout.ce["ob_ref"]},
         "types": types(layout, warn),
         # Objects that live in the interpreter's own data, not in any heap (small ints, one-character
         # and identifier strings, the empty tuple and bytes): 3.11 keeps them in one struct.
@@ -127,7 +130,10 @@ def types(layout, warn):
                 "basicsize": _q(raw, tp["tp_basicsize"]),
                 "itemsize": _q(raw, tp["tp_itemsize"]),
                 "flags": flags,
-                "values_size": _values_size(layout, t, flags),
+                "values_size": _values_slots(layout, t, flags) and _values_bytes(_values_slots(layout, t, flags)),
+                "values_count": _values_slots(layout, t, flags),
+                "dictoffset": _i(raw, tp["tp_dictoffset"]),
+                "slots": _object_slots(layout, raw, flags),
             })
             subclasses = _q(raw, tp["tp_subclasses"])
             if subclasses:
@@ -151,10 +157,9 @@ def static_regions(warn):
         return []
 
 
-def _values_size(layout, tp, flags):
-    """Bytes of the values array an instance of a plain class keeps its attributes in (3.11's
-    managed dicts), sized from the class's shared keys as new_values() sizes it: a prefix of
-    insertion-order bytes rounded to a pointer, then one pointer per usable slot."""
+def _values_slots(layout, tp, flags):
+    """Slots of the values array an instance of a plain class keeps its attributes in (3.11's
+    managed dicts), from the class's shared keys as new_values() sizes it; 0 for other types."""
     if not (flags & FLAGS["managed_dict"] and flags & FLAGS["heaptype"]):
         return 0
     mem = layout.mem
@@ -164,11 +169,42 @@ def _values_size(layout, tp, flags):
             return 0
         dk = layout.dk
         slots = mem.i64(keys + dk["dk_nentries"]) + mem.i64(keys + dk["dk_usable"])
-        if not 0 < slots < 1 << 20:
-            return 0
-        return ((slots + 2 + 7) & ~7) + slots * 8
+        return slots if 0 < slots < 1 << 20 else 0
     except BadRead:
         return 0
+
+
+def _values_bytes(slots):
+    """new_values(): a prefix of insertion-order bytes rounded to a pointer, then the pointers."""
+    return ((slots + 2 + 7) & ~7) + slots * 8
+
+
+# Include/structmember.h: member types that hold a PyObject*.
+T_OBJECT = 6
+T_OBJECT_EX = 16
+
+
+def _object_slots(layout, raw, flags):
+    """Offsets of the object references a class's __slots__ add (its tp_members of object type):
+    what the collector's traverse of such an instance follows besides the dict."""
+    if not flags & FLAGS["heaptype"]:
+        return []
+    mem = layout.mem
+    members = _q(raw, layout.tp["tp_members"])
+    if not members:
+        return []
+    md = CStruct("PyMemberDef")
+    out = []
+    try:
+        for i in range(256):
+            m = members + i * md.size
+            if not mem.u64(m + md["name"]):
+                break
+            if mem.i32(m + md["type"]) in (T_OBJECT, T_OBJECT_EX):
+                out.append(mem.i64(m + md["offset"]))
+    except BadRead:
+        pass
+    return out
 
 
 def pymalloc(warn):
@@ -251,6 +287,10 @@ def glibc(mem, warn):
         "heap_info": heap,
         "heap_max": GLIBC_HEAP_MAX,
     }
+
+
+def _i(raw, off):
+    return int.from_bytes(raw[off:off + 8], "little", signed=True)
 
 
 def _q(raw, off):

@@ -1,0 +1,50 @@
+// Random reads of 8-byte words from the core through a direct-mapped cache of 16 KiB pages:
+// following pointers object to object (as the collector does) touches the same pages again and
+// again, and one positioned read per word would cost a system call each.
+import type { CoreMemory } from './core-memory.js';
+
+const PAGE = 16384;
+const SLOTS = 8192; // 128 MiB at most
+const TWO32 = 4294967296;
+
+export class PageCache {
+  private readonly pageOf = new Float64Array(SLOTS).fill(-1);
+  private readonly words: (Uint32Array | null)[] = new Array(SLOTS).fill(null);
+
+  constructor(private readonly memory: CoreMemory) {}
+
+  /** The word at an 8-aligned address, or -1 when the core does not have it. */
+  u64(addr: number): number {
+    const page = Math.floor(addr / PAGE);
+    const slot = page % SLOTS;
+    let words = this.words[slot]!;
+    if (this.pageOf[slot] !== page) {
+      if (!words) {
+        words = new Uint32Array(PAGE >>> 2);
+        this.words[slot] = words;
+      }
+      const into = Buffer.from(words.buffer, words.byteOffset, PAGE);
+      if (this.memory.readUpTo(page * PAGE, PAGE, into) < PAGE) {
+        this.pageOf[slot] = -1;
+        return -1;
+      }
+      this.pageOf[slot] = page;
+    }
+    const i = (addr - Math.floor(addr / PAGE) * PAGE) >>> 2;
+    return words[i + 1]! * TWO32 + words[i]!;
+  }
+
+  /** A signed 8-byte word (ob_size, Py_ssize_t fields). */
+  i64(addr: number): number {
+    const v = this.u64(addr);
+    return v >= 2 ** 63 ? v - 2 ** 64 : v;
+  }
+
+  /** One byte. */
+  u8(addr: number): number {
+    const word = this.u64(addr - (addr % 8));
+    if (word < 0) return -1;
+    const shift = (addr % 8) * 8;
+    return Math.floor(word / 2 ** shift) % 256;
+  }
+}

@@ -1,0 +1,144 @@
+// Where the memory of the process is: every writable byte of the core put in one place or another
+// (Python objects, pymalloc's free space, malloc's free space, malloc memory owned by Python,
+// malloc memory owned by nothing Python knows of, thread stacks, the rest), from the census's
+// walk, glibc's own structures and the mappings.
+import type { Census } from '../census/census.js';
+import type { ElfCore } from '../ingest/core-file.js';
+import { CoreMemory } from '../ingest/core-memory.js';
+import { humanBytes } from '../format/units.js';
+import type { Allocator, MemoryReport, RawExtraction, RawHeap } from '../model/types.js';
+import { cyclicGarbage } from './cycles.js';
+import { glibcStats } from './glibc-stats.js';
+
+const PF_W = 2;
+
+export function allocatorOf(core: ElfCore, heap: RawHeap | null | undefined): Allocator {
+  const libs = core.mappedFiles.map((m) => m.path);
+  if (libs.some((p) => /\/libtcmalloc[^/]*\.so/.test(p))) return 'tcmalloc';
+  if (libs.some((p) => /\/libjemalloc[^/]*\.so/.test(p))) return 'jemalloc';
+  return heap?.glibc ? 'glibc' : 'unknown';
+}
+
+/** The thread stacks: the writable segments that hold a thread's stack pointer. */
+function stacksOf(core: ElfCore, raw: RawExtraction): { threads: number; bytes: number } {
+  const segments = new Set<number>();
+  for (const t of raw.threads) {
+    const sp = (t as { sp?: number | null }).sp;
+    if (sp == null) continue;
+    const i = core.segments.findIndex((s) => s.vaddr <= sp && sp < s.vaddr + s.memsz);
+    if (i >= 0) segments.add(i);
+  }
+  let bytes = 0;
+  for (const i of segments) bytes += core.segments[i]!.memsz;
+  return { threads: raw.threads.length, bytes };
+}
+
+/** In-use chunks split between those Python objects own and the rest (native memory). */
+function attribute(census: Census, fastbins: Set<number>): { python: number; native: MemoryReport['native'] } {
+  const { address, size } = census.facts.chunks;
+  const order = Array.from(address.keys()).sort((a, b) => address[a]! - address[b]!);
+  const sorted = Float64Array.from(order, (i) => address[i]!);
+  const owned = new Uint8Array(sorted.length);
+  for (const pointer of census.facts.owned) {
+    const chunk = pointer - 16;
+    let lo = 0;
+    let hi = sorted.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < chunk) lo = mid + 1;
+      else if (sorted[mid]! > chunk) hi = mid - 1;
+      else {
+        owned[mid] = 1;
+        break;
+      }
+    }
+  }
+  let python = 0;
+  let nativeBytes = 0;
+  let nativeChunks = 0;
+  const bySize = new Map<number, number>();
+  order.forEach((i, k) => {
+    const s = size[i]!;
+    if (owned[k]) python += s;
+    else if (!fastbins.has(sorted[k]!)) {
+      nativeBytes += s;
+      nativeChunks++;
+      bySize.set(s, (bySize.get(s) ?? 0) + 1);
+    }
+  });
+  const topSizes = [...bySize.entries()]
+    .map(([s, count]) => ({ size: s, count, bytes: s * count }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 10);
+  return { python, native: { bytes: nativeBytes, chunks: nativeChunks, topSizes } };
+}
+
+export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census | null, opts: { sysroot?: string } = {}): MemoryReport {
+  const heap = raw.heap ?? null;
+  const allocator = allocatorOf(core, heap);
+  const writableBytes = core.segments.filter((s) => s.flags & PF_W).reduce((n, s) => n + s.memsz, 0);
+  const stacks = stacksOf(core, raw);
+  const report: MemoryReport = {
+    allocator, writableBytes, breakdown: [], glibc: null, pymalloc: null, gc: null, native: null, cycles: null, stacks,
+  };
+  const memory = new CoreMemory(core, opts);
+  try {
+    const pm = census?.facts.pymalloc;
+    if (pm && heap?.pymalloc) {
+      const usedBytes = census!.pymalloc.reduce((n, c) => n + c.blocksUsed * c.blockSize, 0);
+      report.pymalloc = {
+        arenas: pm.arenas, arenaBytes: pm.arenas * heap.pymalloc.arena_size, poolsUsed: pm.pools, poolsFree: pm.poolsFree,
+        blocksUsed: census!.pymalloc.reduce((n, c) => n + c.blocksUsed, 0), blocksFree: census!.pymalloc.reduce((n, c) => n + c.blocksFree, 0),
+        usedBytes, sparseArenas: pm.sparseArenas, sparseArenaBytes: pm.sparseArenaBytes,
+      };
+    }
+    if (heap?.gc) {
+      const garbageList = heap.gc.garbage;
+      const size = garbageList ? memory.read(garbageList + heap.object.size, 8) : null;
+      report.gc = {
+        enabled: heap.gc.enabled, collecting: heap.gc.collecting,
+        thresholds: heap.gc.generations.map((g) => g.threshold), counts: heap.gc.generations.map((g) => g.count),
+        garbage: size ? Number(size.readBigInt64LE(0)) : 0,
+      };
+    }
+    if (census && heap) report.cycles = cyclicGarbage(memory, heap, census.facts.types, census.facts.tracked);
+
+    const objectBytes = census ? census.rows.reduce((n, r) => n + r.bytesWithBuffers, 0) : 0;
+    let mallocPython = 0;
+    let mallocFree = 0;
+    if (allocator === 'glibc' && heap?.glibc && census) {
+      const g = glibcStats(memory, heap.glibc);
+      report.glibc = { arenas: g.arenas, totals: g.totals, tcache: census.facts.tcache };
+      const split = attribute(census, g.fastbinChunks);
+      mallocPython = split.python;
+      report.native = split.native;
+      mallocFree = g.totals.fastSize + g.totals.restSize + census.facts.tcache.bytes;
+    }
+    const pymallocFree = report.pymalloc ? report.pymalloc.arenaBytes - report.pymalloc.usedBytes : 0;
+    const parts: MemoryReport['breakdown'] = [
+      { kind: 'python-objects', bytes: Math.max(0, objectBytes - mallocPython), detail: census ? `${census.stats.objects.toLocaleString('en-US')} objects (census), with the buffers they own` : 'no census' },
+      {
+        kind: 'pymalloc-free', bytes: pymallocFree,
+        detail: report.pymalloc ? `${report.pymalloc.arenas} arenas, ${pct(report.pymalloc.blocksUsed, report.pymalloc.blocksUsed + report.pymalloc.blocksFree)} of blocks used` : 'pymalloc not found',
+      },
+    ];
+    if (report.glibc) {
+      parts.push(
+        { kind: 'malloc-free', bytes: mallocFree, detail: `free in ${report.glibc.arenas.length} arenas (bins, fastbins, tcache, top); malloc_trim(0) could return ${humanBytes(report.glibc.totals.trimmableBytes)}` },
+        { kind: 'malloc-python', bytes: mallocPython, detail: 'malloc chunks of Python objects over 512 bytes and their buffers' },
+        { kind: 'malloc-native', bytes: report.native!.bytes, detail: `${report.native!.chunks.toLocaleString('en-US')} chunks in use that no Python object owns` },
+      );
+    }
+    parts.push({ kind: 'stacks', bytes: stacks.bytes, detail: `${stacks.threads} threads` });
+    const known = parts.reduce((n, p) => n + p.bytes, 0);
+    parts.push({ kind: 'other', bytes: Math.max(0, writableBytes - known), detail: allocator === 'glibc' ? 'data of libraries, other mappings' : `the ${allocator} allocator's memory and other mappings` });
+    report.breakdown = parts;
+    return report;
+  } finally {
+    memory.close();
+  }
+}
+
+function pct(part: number, whole: number): string {
+  return whole > 0 ? `${Math.round((100 * part) / whole)}%` : '0%';
+}

@@ -1,0 +1,131 @@
+// glibc malloc's own figures, read from its structures in the core the way malloc_info() computes
+// them: per arena, the fastbins (singly linked, pointer-mangled since glibc 2.32), the regular bins
+// (circular doubly linked lists) plus the top chunk as "rest", and system_mem; mmapped chunks from
+// mp_. Also what malloc_trim(0) could give back to the kernel.
+import type { CoreMemory } from '../ingest/core-memory.js';
+import type { RawGlibc } from '../model/types.js';
+
+const NFASTBINS = 10;
+const NBINS = 128;
+const PAGE = 4096;
+const MAX_LIST = 10_000_000;
+const TWO32 = 4294967296;
+/** sizeof(struct malloc_chunk) on 64-bit: what malloc_trim keeps at the start of a free chunk. */
+const MALLOC_CHUNK = 48;
+
+export interface GlibcArenaStats {
+  address: number;
+  main: boolean;
+  systemMem: number;
+  fastCount: number;
+  fastSize: number;
+  restCount: number;
+  restSize: number;
+  topSize: number;
+  inUseBytes: number;
+}
+
+export interface GlibcStats {
+  arenas: GlibcArenaStats[];
+  totals: {
+    fastCount: number;
+    fastSize: number;
+    restCount: number;
+    restSize: number;
+    mmapCount: number;
+    mmapSize: number;
+    systemCurrent: number;
+    inUseBytes: number;
+    trimmableBytes: number;
+  };
+  /** Chunks sitting in fastbins: free, though the heap walk sees them as in use. */
+  fastbinChunks: Set<number>;
+  problems: string[];
+}
+
+const chunkSize = (field: number): number => field - (field % 8);
+
+/** x ^ y for addresses up to 2^53. */
+function xor(x: number, y: number): number {
+  const lo = ((x % TWO32) ^ (y % TWO32)) >>> 0;
+  const hi = (Math.floor(x / TWO32) ^ Math.floor(y / TWO32)) >>> 0;
+  return hi * TWO32 + lo;
+}
+
+/** glibc's REVEAL_PTR: a stored fd is the pointer xor (the address it is stored at >> 12). */
+function reveal(storedAt: number, stored: number): number {
+  return xor(Math.floor(storedAt / 4096), stored);
+}
+
+function trimmablePart(chunk: number, size: number): number {
+  const start = Math.ceil((chunk + MALLOC_CHUNK) / PAGE) * PAGE;
+  const end = Math.floor((chunk + size) / PAGE) * PAGE;
+  return end > start ? end - start : 0;
+}
+
+export function glibcStats(memory: CoreMemory, g: RawGlibc): GlibcStats {
+  const ms = g.malloc_state;
+  const u64 = (addr: number): number => memory.readU64(addr) ?? 0;
+  const stats: GlibcStats = {
+    arenas: [],
+    totals: { fastCount: 0, fastSize: 0, restCount: 0, restSize: 0, mmapCount: 0, mmapSize: 0, systemCurrent: 0, inUseBytes: 0, trimmableBytes: 0 },
+    fastbinChunks: new Set(),
+    problems: [],
+  };
+  const arenas: number[] = [g.main_arena];
+  for (let ar = u64(g.main_arena + ms.next); ar && ar !== g.main_arena && arenas.length < 4096; ar = u64(ar + ms.next)) {
+    if (arenas.includes(ar)) break;
+    arenas.push(ar);
+  }
+  for (const ar of arenas) {
+    const a: GlibcArenaStats = {
+      address: ar, main: ar === g.main_arena, systemMem: u64(ar + ms.system_mem),
+      fastCount: 0, fastSize: 0, restCount: 1, restSize: 0, topSize: 0, inUseBytes: 0,
+    };
+    const top = u64(ar + ms.top);
+    a.topSize = top ? chunkSize(u64(top + 8)) : 0;
+    a.restSize = a.topSize;
+    stats.totals.trimmableBytes += top ? trimmablePart(top, a.topSize) : 0;
+    for (let i = 0; i < NFASTBINS; i++) {
+      let p = u64(ar + ms.fastbinsY + 8 * i);
+      for (let steps = 0; p && steps < MAX_LIST; steps++) {
+        if (p % 16 !== 0 || stats.fastbinChunks.has(p)) {
+          stats.problems.push(`arena 0x${ar.toString(16)}: fastbin ${i} is corrupt at 0x${p.toString(16)}`);
+          break;
+        }
+        const size = chunkSize(u64(p + 8));
+        a.fastCount++;
+        a.fastSize += size;
+        stats.fastbinChunks.add(p);
+        p = reveal(p + 16, u64(p + 16));
+      }
+    }
+    for (let i = 1; i < NBINS; i++) {
+      const slot = ar + ms.bins + (i - 1) * 16;
+      const head = slot - 16; // bin_at(): a fake chunk whose fd/bk are the slot
+      let p = u64(slot);
+      for (let steps = 0; p && p !== head && steps < MAX_LIST; steps++) {
+        const size = chunkSize(u64(p + 8));
+        a.restCount++;
+        a.restSize += size;
+        stats.totals.trimmableBytes += trimmablePart(p, size);
+        p = u64(p + 16);
+      }
+    }
+    a.inUseBytes = Math.max(0, a.systemMem - a.fastSize - a.restSize);
+    stats.arenas.push(a);
+    const t = stats.totals;
+    t.fastCount += a.fastCount;
+    t.fastSize += a.fastSize;
+    t.restCount += a.restCount;
+    t.restSize += a.restSize;
+    t.systemCurrent += a.systemMem;
+    t.inUseBytes += a.inUseBytes;
+  }
+  const buf = memory.read(g.mp, g.malloc_par.sizeof);
+  if (buf) {
+    stats.totals.mmapCount = buf.readInt32LE(g.malloc_par.n_mmaps);
+    stats.totals.mmapSize = Number(buf.readBigUInt64LE(g.malloc_par.mmapped_mem));
+  }
+  return stats;
+}
