@@ -38,7 +38,9 @@ test('show finds a dump by id, by path and by sha256 prefix; list and show print
   for (const t of shown.threads) {
     for (const key of ['tid', 'name', 'state', 'holds_gil', 'python_frames', 'native_frames']) assert.ok(key in t, `thread.${key}`);
   }
-  const text = runCli(['show', '2', '--db', db, '--locals']);
+  // With --jobs 2 the ids follow the order the analyses end in: find the threads core's by path.
+  const threadsId = list.find((d) => d.path === b.core)!.id;
+  const text = runCli(['show', String(threadsId), '--db', db, '--locals']);
   assert.equal(text.code, 0);
   assert.match(text.stdout, /Thread \d+ "sleeper"  sleeping/);
   assert.match(text.stdout, /py sleeper \(.*threads\.py:\d+\)/);
