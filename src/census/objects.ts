@@ -18,6 +18,7 @@ export const enum Kind {
   Int = 7,
   Tuple = 8,
   Cell = 9,
+  Module = 10,
 }
 
 /**
@@ -123,6 +124,7 @@ function kindOf(t: RawHeap['types'][number], heap: RawHeap): Kind {
   if (t.flags & f.list_subclass) return Kind.List;
   if (t.flags & f.tuple_subclass) return Kind.Tuple;
   if (builtin && t.name === 'cell') return Kind.Cell;
+  if (builtin && t.name === 'module') return Kind.Module;
   if (t.flags & f.dict_subclass) return Kind.Dict;
   if (builtin && (t.name === 'set' || t.name === 'frozenset')) return Kind.Set;
   if (builtin && t.name === 'bytearray') return Kind.ByteArray;

@@ -6,6 +6,7 @@ import { CoronerError, errorLine } from '../errors.js';
 import { ingestCommand } from './ingest.js';
 import { censusCommand, listCommand, showCommand } from './show.js';
 import { reportCommand } from './report.js';
+import { diffCommand, seriesCommand } from './diff.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 
 
@@ -69,6 +70,25 @@ async function main(): Promise<number> {
           .option('top', { type: 'number', default: Number.MAX_SAFE_INTEGER, defaultDescription: 'all', describe: 'only the N heaviest types' })
           .option('json', { type: 'boolean', default: false }),
       (a) => setCode(censusCommand(a)),
+    )
+    .command(
+      'diff <a> <b>',
+      'what grew between two dumps, who holds it; --fail-on-growth gates CI',
+      (y) =>
+        withDb(y)
+          .positional('a', { type: 'string', demandOption: true, describe: 'the earlier dump' })
+          .positional('b', { type: 'string', demandOption: true, describe: 'the later dump' })
+          .option('top', { type: 'number', default: 20, describe: 'types shown' })
+          .option('fail-on-growth', { type: 'string', array: true, describe: 'exit 1 when growth exceeds: 20%, 50MB, TYPE:10%, TYPE:+1000 objects' })
+          .option('holders', { type: 'boolean', default: true, describe: 'find who holds the growth (walks the later core again)' })
+          .option('json', { type: 'boolean', default: false }),
+      async (a) => setCode(await diffCommand(a)),
+    )
+    .command(
+      'series',
+      'the dumps of each process, ordered by capture time',
+      (y) => withDb(y).option('json', { type: 'boolean', default: false }),
+      (a) => setCode(seriesCommand(a)),
     )
     .command(
       'report',

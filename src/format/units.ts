@@ -22,3 +22,15 @@ export function shortSha(sha: string): string {
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
+
+const SIZE_FACTORS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40 };
+
+/**
+ * A size as people write it: "8G", "500M", "1.5GB", "64KiB", "1024". Decimal like humanBytes, so
+ * that a limit given as 8G is printed back as 8.0 GB; the "i" forms are binary. null if unreadable.
+ */
+export function parseSize(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?\s*$/i.exec(text);
+  if (!m) return null;
+  return Math.floor(Number(m[1]) * SIZE_FACTORS[(m[2] ?? '').toLowerCase()]!);
+}

@@ -13,8 +13,8 @@ export class PageCache {
 
   constructor(private readonly memory: CoreMemory) {}
 
-  /** The word at an 8-aligned address, or -1 when the core does not have it. */
-  u64(addr: number): number {
+  /** The 32-bit words of the page holding addr (loaded if needed), or null. */
+  private pageWords(addr: number): Uint32Array | null {
     const page = Math.floor(addr / PAGE);
     const slot = page % SLOTS;
     let words = this.words[slot]!;
@@ -26,11 +26,18 @@ export class PageCache {
       const into = Buffer.from(words.buffer, words.byteOffset, PAGE);
       if (this.memory.readUpTo(page * PAGE, PAGE, into) < PAGE) {
         this.pageOf[slot] = -1;
-        return -1;
+        return null;
       }
       this.pageOf[slot] = page;
     }
-    const i = (addr - Math.floor(addr / PAGE) * PAGE) >>> 2;
+    return words;
+  }
+
+  /** The word at an 8-aligned address, or -1 when the core does not have it. */
+  u64(addr: number): number {
+    const words = this.pageWords(addr);
+    if (!words) return -1;
+    const i = (addr % PAGE) >>> 2;
     return words[i + 1]! * TWO32 + words[i]!;
   }
 
@@ -40,11 +47,11 @@ export class PageCache {
     return v >= 2 ** 63 ? v - 2 ** 64 : v;
   }
 
-  /** One byte. */
+  /** One byte, or -1. */
   u8(addr: number): number {
-    const word = this.u64(addr - (addr % 8));
-    if (word < 0) return -1;
-    const shift = (addr % 8) * 8;
-    return Math.floor(word / 2 ** shift) % 256;
+    const words = this.pageWords(addr);
+    if (!words) return -1;
+    const off = addr % PAGE;
+    return (words[off >>> 2]! >>> ((off % 4) * 8)) & 0xff;
   }
 }

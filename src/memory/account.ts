@@ -8,6 +8,7 @@ import { CoreMemory } from '../ingest/core-memory.js';
 import { humanBytes } from '../format/units.js';
 import type { Allocator, MemoryReport, RawExtraction, RawHeap } from '../model/types.js';
 import { cyclicGarbage } from './cycles.js';
+import { ObjectGraph } from './graph.js';
 import { glibcStats } from './glibc-stats.js';
 
 const PF_W = 2;
@@ -101,7 +102,7 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
         garbage: size ? Number(size.readBigInt64LE(0)) : 0,
       };
     }
-    if (census && heap) report.cycles = cyclicGarbage(memory, heap, census.facts.types, census.facts.tracked);
+    if (census && heap) report.cycles = cyclicGarbage(new ObjectGraph(memory, heap, census.facts.types, census.facts.tracked));
 
     const objectBytes = census ? census.rows.reduce((n, r) => n + r.bytesWithBuffers, 0) : 0;
     let mallocPython = 0;

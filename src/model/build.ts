@@ -45,5 +45,6 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
     pymalloc: census.pymalloc,
     censusStats: census.stats,
     memory: census.memory,
+    heapLayout: raw.heap ?? null,
   };
 }

@@ -95,6 +95,7 @@ export interface RawHeap {
   bytearray: { alloc: number; bytes: number };
   tuple: { items: number };
   cell: { ref: number };
+  module: { dict: number; name: number };
   types: RawType[];
   static_regions: { start: number; size: number }[];
   pymalloc: RawPymalloc | null;
@@ -305,6 +306,8 @@ export interface Dump {
   pymalloc: PymallocClass[];
   censusStats: CensusStats | null;
   memory: MemoryReport | null;
+  /** What gdb said about the heap, kept so later analyses (diff's holders) can walk the core again without gdb; not loaded with the dump. */
+  heapLayout?: RawHeap | null;
 }
 
 /** One row of `coroner list`. */

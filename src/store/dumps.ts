@@ -2,7 +2,7 @@
 // database left by a killed ingest) sees it whole or not at all.
 import { resolve } from 'node:path';
 import { CoronerError } from '../errors.js';
-import type { CensusRow, MemoryReport, PymallocClass, Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
+import type { CensusRow, MemoryReport, PymallocClass, RawHeap, Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
 import type { Db } from './db.js';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
@@ -62,6 +62,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     const s = dump.censusStats;
     if (s) setCensusStats.run(s.objects, s.bytes, s.arenas, s.pools, s.mallocChunks, Math.round(s.walkMs), id);
     if (dump.memory) db.prepare('UPDATE dumps SET memory = ? WHERE id = ?').run(JSON.stringify(dump.memory), id);
+    if (dump.heapLayout) db.prepare('UPDATE dumps SET heap_layout = ? WHERE id = ?').run(JSON.stringify(dump.heapLayout), id);
     dump.findings.forEach((f, i) =>
       insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
     );
@@ -78,7 +79,7 @@ interface DumpRow {
 }
 
 export function listDumps(db: Db): DumpSummary[] {
-  const rows = db.prepare(`SELECT d.*,
+  const rows = db.prepare(`SELECT d.id, d.path, d.sha256, d.size, d.pid, d.executable, d.python_version, d.taken_at,
       (SELECT COUNT(*) FROM threads t WHERE t.dump_id = d.id) AS threads,
       (SELECT COUNT(*) FROM findings f WHERE f.dump_id = d.id) AS findings
     FROM dumps d ORDER BY d.taken_at, d.id`).all() as (DumpRow & { threads: number; findings: number })[];
@@ -102,6 +103,12 @@ export function resolveDumpRef(db: Db, ref: string): number {
     if (rows.length > 1) throw new CoronerError(`${ref}: matches ${rows.length} dumps by sha256; give more of the hash`, 'ambiguous');
   }
   throw new CoronerError(`${ref}: no such dump (give an id, a core's path or a sha256 prefix; coroner list shows them)`, 'no-dump');
+}
+
+/** The heap layout gdb read for a dump (null for dumps stored before it was kept). */
+export function loadHeapLayout(db: Db, id: number): RawHeap | null {
+  const row = db.prepare('SELECT heap_layout FROM dumps WHERE id = ?').get(id) as { heap_layout: string | null } | undefined;
+  return row?.heap_layout ? (JSON.parse(row.heap_layout) as RawHeap) : null;
 }
 
 /** The census of one dump, heaviest types first. */

@@ -126,4 +126,8 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE dumps ADD COLUMN memory TEXT;
   `,
+  // 4: the heap layout gdb read, so that a later diff can walk the core again without gdb.
+  `
+  ALTER TABLE dumps ADD COLUMN heap_layout TEXT;
+  `,
 ];

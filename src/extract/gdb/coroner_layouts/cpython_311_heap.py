@@ -92,6 +92,7 @@ def heap_info(layout, warn):
         "bytearray": {"alloc": layout.ba["ob_alloc"], "bytes": layout.ba["ob_bytes"]},
         "tuple": {"items": layout.tu["ob_item"]},
         "cell": {"ref": layout.ce["ob_ref"]},
+        "module": {"dict": layout.mo["md_dict"], "name": layout.mo["md_name"]},
         "types": types(layout, warn),
         # Objects that live in the interpreter's own data, not in any heap (small ints, one-character
         # and identifier strings, the empty tuple and bytes): 3.11 keeps them in one struct.

@@ -1,0 +1,173 @@
+// Who holds the growth: for the types that grew most, the container that holds most of their
+// instances, and the path from a root to it (a module's global, or an object referenced from
+// outside the tracked objects: a frame, a C global), like objgraph's find_backref_chain, offline.
+import { takeCensus } from '../census/census.js';
+import { Kind } from '../census/objects.js';
+import { readElfCore } from '../ingest/core-file.js';
+import { CoreMemory } from '../ingest/core-memory.js';
+import { ObjectGraph } from '../memory/graph.js';
+import type { PageCache } from '../ingest/page-cache.js';
+import type { RawHeap } from '../model/types.js';
+
+export interface Holding {
+  type: string;
+  module: string | null;
+  /** Instances of the type in the later dump. */
+  instances: number;
+  /** How many of them the main holder references. */
+  held: number;
+  holder: { type: string; module: string | null; address: number; entries: number | null };
+  summary: string;
+  /** From the root down to the holder, one step a line. */
+  path: string[];
+}
+
+const MAX_DEPTH = 8;
+const TWO32 = 4294967296;
+
+/** A str object's text (compact strs only, which is what keys and names are), or null. */
+export function strValue(mem: PageCache, heap: RawHeap, addr: number, limit = 200): string | null {
+  const s = heap.str;
+  const word = mem.u64(addr + s.state);
+  if (word < 0) return null;
+  const state = word % TWO32;
+  if (!((state >>> s.compact[0]) & 1)) return null;
+  const ascii = (state >>> s.ascii[0]) & 1;
+  const kind = (state >>> s.kind[0]) & ((1 << s.kind[1]) - 1);
+  const length = Math.min(mem.i64(addr + s.length), limit);
+  const data = addr + (ascii ? s.ascii_size : s.compact_size);
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    let code = 0;
+    for (let b = kind - 1; b >= 0; b--) code = code * 256 + mem.u8(data + i * kind + b);
+    out += String.fromCodePoint(code);
+  }
+  return out;
+}
+
+function dictEntries(g: ObjectGraph, addr: number): [number, number][] {
+  const { mem, heap } = g;
+  const keys = mem.u64(addr + heap.dict.ma_keys);
+  const values = mem.u64(addr + heap.dict.ma_values);
+  if (keys <= 0) return [];
+  const dk = heap.dict_keys;
+  const n = Math.min(mem.i64(keys + dk.nentries), 1 << 24);
+  const log2Index = mem.u8(keys + dk.log2_index_bytes);
+  const general = mem.u8(keys + dk.kind) === 0;
+  const entries = keys + dk.header_size + 2 ** log2Index;
+  const size = general ? dk.entry_general : dk.entry_unicode;
+  const keyAt = general ? 8 : 0;
+  const out: [number, number][] = [];
+  for (let k = 0; k < n; k++) {
+    const key = mem.u64(entries + k * size + keyAt);
+    const value = values > 0 ? mem.u64(values + 8 * k) : mem.u64(entries + k * size + keyAt + 8);
+    if (key > 0 && value > 0) out.push([key, value]);
+  }
+  return out;
+}
+
+function describe(g: ObjectGraph, i: number): { text: string; entries: number | null } {
+  const ti = g.tracked.type[i]!;
+  const name = g.types.modules[ti] ? `${g.types.modules[ti]}.${g.types.names[ti]}` : g.types.names[ti]!;
+  const kind = g.types.kind[ti];
+  const addr = g.tracked.address[i]!;
+  if (kind === Kind.Dict || kind === Kind.List || kind === Kind.Set || kind === Kind.Tuple) {
+    // A dict's ma_used sits where a list's or tuple's ob_size does.
+    const entries = kind === Kind.Set ? null : g.mem.i64(addr + g.heap.object.size);
+    return { text: `${name}${entries !== null ? ` with ${entries.toLocaleString('en-US')} ${kind === Kind.Dict ? 'entries' : 'items'}` : ''} at 0x${addr.toString(16)}`, entries };
+  }
+  return { text: `${name} at 0x${addr.toString(16)}`, entries: null };
+}
+
+/** How `parent` refers to `child`, in words: a dict key, a list index, a module's global. */
+function step(g: ObjectGraph, parent: number, child: number): string {
+  const pti = g.tracked.type[parent]!;
+  const paddr = g.tracked.address[parent]!;
+  const caddr = g.tracked.address[child]!;
+  if (g.types.kind[pti] === Kind.Dict) {
+    const hit = dictEntries(g, paddr).find(([, v]) => v === caddr);
+    if (hit) {
+      const key = strValue(g.mem, g.heap, hit[0]);
+      return key !== null ? `[${JSON.stringify(key)}]` : '[a key]';
+    }
+  }
+  if (g.types.kind[pti] === Kind.List || g.types.kind[pti] === Kind.Tuple) return '[an item]';
+  if (g.types.kind[pti] === Kind.Module) return '.__dict__';
+  return `(referenced by ${describe(g, parent).text})`;
+}
+
+function moduleName(g: ObjectGraph, i: number): string | null {
+  if (g.types.kind[g.tracked.type[i]!] !== Kind.Module || !g.heap.module) return null;
+  return strValue(g.mem, g.heap, g.mem.u64(g.tracked.address[i]! + g.heap.module.name));
+}
+
+/** The way up from node `from` to a module or an object referenced from outside. */
+function pathUp(g: ObjectGraph, from: number): { chain: number[]; root: string } {
+  const chain = [from];
+  const seen = new Set(chain);
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const cur = chain[0]!;
+    const name = moduleName(g, cur);
+    if (name !== null) return { chain, root: `module ${name}` };
+    const refs = g.referrers(cur).filter((r) => !seen.has(r));
+    // A module (or its __dict__) first: that is the path people recognise.
+    const pick = refs.find((r) => g.types.kind[g.tracked.type[r]!] === Kind.Module) ??
+      refs.find((r) => g.referrers(r).some((m) => g.types.kind[g.tracked.type[m]!] === Kind.Module)) ?? refs[0];
+    if (pick === undefined) {
+      return { chain, root: g.gcRefs[cur]! > 0 ? 'referenced from outside the tracked objects (a frame, a C global, an untracked container)' : 'no referrer found' };
+    }
+    chain.unshift(pick);
+    seen.add(pick);
+  }
+  return { chain, root: `(stopped after ${MAX_DEPTH} steps)` };
+}
+
+export function findHolders(g: ObjectGraph, targets: { type: string; module: string | null }[]): Holding[] {
+  const out: Holding[] = [];
+  for (const target of targets) {
+    const ti = g.types.names.findIndex((n, i) => n === target.type && g.types.modules[i] === target.module);
+    if (ti < 0) continue;
+    const held = new Float64Array(g.n);
+    let instances = 0;
+    for (let i = 0; i < g.n; i++) {
+      for (let e = g.first[i]!; e < g.first[i + 1]!; e++) if (g.tracked.type[g.edges[e]!] === ti) held[i]!++;
+      if (g.tracked.type[i] === ti) instances++;
+    }
+    if (instances === 0) continue;
+    let best = -1;
+    for (let i = 0; i < g.n; i++) if (held[i]! > 0 && (best < 0 || held[i]! > held[best]!)) best = i;
+    if (best < 0) continue;
+    const { chain, root } = pathUp(g, best);
+    const holder = describe(g, best);
+    const name = target.module ? `${target.module}.${target.type}` : target.type;
+    const lines = [root];
+    for (let k = 1; k < chain.length; k++) lines.push(`${step(g, chain[k - 1]!, chain[k]!)} → ${describe(g, chain[k]!).text}`);
+    const mod = moduleName(g, chain[0]!);
+    const key = chain.length === 3 && mod !== null ? step(g, chain[1]!, chain[2]!) : null;
+    const where = key && key.startsWith('["')
+      ? `the global \`${JSON.parse(key.slice(1, -1))}\` of module \`${mod}\``
+      : `reached from ${root}${chain.length > 1 ? ` through ${chain.length - 1} step${chain.length > 2 ? 's' : ''}` : ''}`;
+    out.push({
+      type: target.type,
+      module: target.module,
+      instances,
+      held: held[best]!,
+      holder: { type: g.types.names[g.tracked.type[best]!]!, module: g.types.modules[g.tracked.type[best]!]!, address: g.tracked.address[best]!, entries: holder.entries },
+      summary: `${held[best]!.toLocaleString('en-US')} of ${instances.toLocaleString('en-US')} ${name} are held by one ${holder.text}: ${where}`,
+      path: lines,
+    });
+  }
+  return out;
+}
+
+/** Walk a stored dump's core again (gdb is not needed: its heap layout was kept) and find the holders. */
+export async function holdersInCore(corePath: string, heap: RawHeap, targets: { type: string; module: string | null }[]): Promise<Holding[]> {
+  const elf = await readElfCore(corePath);
+  const census = await takeCensus(elf, heap);
+  const memory = new CoreMemory(elf);
+  try {
+    return findHolders(new ObjectGraph(memory, heap, census.facts.types, census.facts.tracked), targets);
+  } finally {
+    memory.close();
+  }
+}

@@ -1,0 +1,78 @@
+// The text and JSON views of `coroner diff`.
+import type { DumpDiff, TypeDelta } from '../diff/diff.js';
+import type { GateCheck } from '../diff/gate.js';
+import type { Holding } from '../diff/holders.js';
+import { BREAKDOWN_LABELS } from './text.js';
+import { humanBytes } from './units.js';
+
+const signed = (n: number, unit: (n: number) => string = (x) => x.toLocaleString('en-US')): string => `${n > 0 ? '+' : n < 0 ? '-' : '±'}${unit(Math.abs(n))}`;
+const pct = (a: number, b: number): string => (a > 0 ? ` (${signed(Math.round((1000 * (b - a)) / a) / 10)}%)` : '');
+const typeName = (t: { type: string; module: string | null }): string => (t.module ? `${t.module}.${t.type}` : t.type);
+
+function typeTable(rows: TypeDelta[]): string[] {
+  const cells = rows.map((t) => [
+    typeName(t), t.countA.toLocaleString('en-US'), t.countB.toLocaleString('en-US'), signed(t.countDelta),
+    humanBytes(t.bytesA), humanBytes(t.bytesB), signed(t.bytesDelta, humanBytes),
+  ]);
+  const head = ['TYPE', 'COUNT A', 'COUNT B', 'Δ COUNT', 'BYTES A', 'BYTES B', 'Δ BYTES'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ');
+  return [line(head), ...cells.map(line)];
+}
+
+export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: GateCheck[]): string {
+  const lines = [
+    `diff of dump ${d.a.id} → dump ${d.b.id}: ${d.a.core.path} (${d.a.core.takenAt}) → ${d.b.core.path} (${d.b.core.takenAt})`,
+    '',
+  ];
+  if (!d.grew) lines.push('No growth: no type and no part of the memory grew between these dumps.', '');
+  const census = d.memory.find((m) => m.kind === 'census')!;
+  lines.push(`Python objects: ${humanBytes(census.a)} → ${humanBytes(census.b)}: ${signed(census.delta, humanBytes)}${pct(census.a, census.b)}`);
+  const writable = d.memory.find((m) => m.kind === 'writable');
+  if (writable) {
+    lines.push(`Memory: ${humanBytes(writable.a)} → ${humanBytes(writable.b)} writable: ${signed(writable.delta, humanBytes)}${pct(writable.a, writable.b)}`);
+    for (const m of d.memory) {
+      if (m.kind === 'writable' || m.kind === 'census') continue;
+      lines.push(`  ${BREAKDOWN_LABELS[m.kind].padEnd(26)} ${humanBytes(m.a).padStart(9)} → ${humanBytes(m.b).padStart(9)}  ${signed(m.delta, humanBytes)}`);
+    }
+  }
+  const changed = d.types.filter((t) => t.change !== 'same');
+  lines.push('', `Types by growth in bytes (${Math.min(top, changed.length)} of ${changed.length} that changed):`);
+  lines.push(...typeTable(changed.slice(0, top)).map((l) => `  ${l}`));
+  const appeared = d.types.filter((t) => t.change === 'appeared');
+  const vanished = d.types.filter((t) => t.change === 'vanished');
+  if (appeared.length) lines.push(`Appeared: ${appeared.slice(0, 20).map(typeName).join(', ')}${appeared.length > 20 ? ` and ${appeared.length - 20} more` : ''}`);
+  if (vanished.length) lines.push(`Vanished: ${vanished.slice(0, 20).map(typeName).join(', ')}${vanished.length > 20 ? ` and ${vanished.length - 20} more` : ''}`);
+  if (holdings.length) {
+    lines.push('', 'Who holds the growth:');
+    for (const h of holdings) lines.push(`  ${h.summary}`, ...h.path.map((p) => `      ${p}`));
+  }
+  const t = d.threads;
+  if (t.appeared.length || t.vanished.length) {
+    lines.push('', `Threads: ${t.appeared.length} appeared${t.appeared.length ? ` (${t.appeared.map((x) => x.name ?? `LWP ${x.tid}`).join(', ')})` : ''}, ${t.vanished.length} vanished${t.vanished.length ? ` (${t.vanished.map((x) => x.name ?? `LWP ${x.tid}`).join(', ')})` : ''}`);
+  }
+  if (d.findings.new.length) lines.push('', 'New findings:', ...d.findings.new.map((f) => `  [${f.severity}] ${f.kind}: ${f.title}`));
+  if (gate.length) {
+    lines.push('', gate.some((g) => g.tripped) ? 'Gate: TRIPPED' : 'Gate: ok');
+    for (const g of gate) lines.push(`  ${g.tripped ? 'FAIL' : 'ok  '} ${g.spec}: ${g.reason}`);
+  }
+  return lines.join('\n');
+}
+
+export function diffJson(d: DumpDiff, top: number, holdings: Holding[], gate: GateCheck[]): object {
+  const dump = (x: DumpDiff['a']): object => ({ id: x.id, path: x.core.path, pid: x.core.pid, taken_at: x.core.takenAt });
+  return {
+    a: dump(d.a),
+    b: dump(d.b),
+    grew: d.grew,
+    types: d.types.filter((t) => t.change !== 'same').slice(0, top).map((t) => ({
+      type: t.type, module: t.module, count_a: t.countA, count_b: t.countB, count_delta: t.countDelta,
+      bytes_a: t.bytesA, bytes_b: t.bytesB, bytes_delta: t.bytesDelta, change: t.change,
+    })),
+    memory: Object.fromEntries(d.memory.map((m) => [m.kind, { a: m.a, b: m.b, delta: m.delta }])),
+    threads: d.threads,
+    findings: d.findings.new.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
+    holders: holdings,
+    gate: { tripped: gate.some((g) => g.tripped), checks: gate },
+  };
+}
