@@ -25,6 +25,16 @@ const MODES: Record<string, Pick<WorkloadRun, 'mode' | 'settleMs'>> = {
   crash: { mode: 'crash' },
 };
 
+/**
+ * Workloads run again under another name with more environment: the fragmentation workload with
+ * Debian's tcmalloc (libgoogle-perftools4) and jemalloc (libjemalloc2) preloaded instead of glibc's
+ * malloc. The workload checks that the library did load (ld.so only warns when it cannot).
+ */
+const VARIANTS: Record<string, { workload: string; env: Record<string, string> }> = {
+  fragmentation_tcmalloc: { workload: 'fragmentation', env: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4' } },
+  fragmentation_jemalloc: { workload: 'fragmentation', env: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' } },
+};
+
 async function stampOf(files: string[]): Promise<string> {
   const hash = createHash('sha256');
   for (const file of files.sort()) hash.update(file).update(await readFile(file));
@@ -50,11 +60,15 @@ export async function makeCores(outDir = defaultCoresDir, opts: { force?: boolea
   }
   await mkdir(outDir, { recursive: true });
   const cores: FixtureCore[] = [];
-  for (const file of names.filter((n) => !n.startsWith('_')).sort()) {
-    const name = basename(file, '.py');
+  const runs = names.filter((n) => !n.startsWith('_')).sort().flatMap((file) => {
+    const workload = basename(file, '.py');
+    const variants = Object.entries(VARIANTS).filter(([, v]) => v.workload === workload);
+    return [{ name: workload, file, env: {} }, ...variants.map(([name, v]) => ({ name, file, env: v.env }))];
+  });
+  for (const { name, file, env } of runs) {
     const started = Date.now();
     const made = await coresOfWorkload(
-      { name, command: [FIXTURE_PYTHON, join(workloadsDir, file)], ...(MODES[name] ?? { mode: 'stop' }) },
+      { name, command: [FIXTURE_PYTHON, join(workloadsDir, file)], env, ...(MODES[name] ?? { mode: 'stop' }) },
       outDir,
     );
     cores.push(...made);

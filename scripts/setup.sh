@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(gdb python3.11 python3.11-dbg libc6-dbg chromium time)
+packages=(gdb python3.11 python3.11-dbg libc6-dbg chromium time libgoogle-perftools4 libjemalloc2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -48,7 +48,7 @@ function fragmentation(m: MemoryReport): Finding | null {
 function nativeMemory(m: MemoryReport): Finding | null {
   const n = m.native;
   if (!n || n.bytes < NATIVE_FLOOR) return null;
-  const sizes = n.topSizes.slice(0, 5).map((s) => `${s.count.toLocaleString('en-US')} chunks of ${s.size.toLocaleString('en-US')} bytes (malloc(≈${(s.size - 16).toLocaleString('en-US')})): ${humanBytes(s.bytes)}`);
+  const sizes = n.topSizes.slice(0, 5).map((s) => `${s.count.toLocaleString('en-US')} chunks of ${s.size.toLocaleString('en-US')} bytes (malloc(≈${(s.size - 8).toLocaleString('en-US')})): ${humanBytes(s.bytes)}`);
   return {
     kind: 'native-memory',
     severity: 'warning',
