@@ -7,6 +7,7 @@ import { ingestCommand } from './ingest.js';
 import { censusCommand, listCommand, showCommand } from './show.js';
 import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';
+import { checkCommand, DEFAULT_LIMITS } from './check.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 
 
@@ -17,6 +18,20 @@ function withDb<T>(y: Argv<T>) {
     defaultDescription: '$CORONER_DB or ./coroner.db',
     describe: 'the SQLite database',
   });
+}
+
+/** The options of every command that ingests cores (ingest, check). */
+function ingestOptions<T>(y: Argv<T>) {
+  return withDb(y)
+    .option('force', { type: 'boolean', default: false, describe: 'analyze again a core already stored' })
+    .option('exe', { type: 'string', describe: 'the executable, when not where the core says' })
+    .option('sysroot', { type: 'string', describe: "folder with the files of the core's machine (gdb's sysroot)" })
+    .option('debug-dir', { type: 'string', describe: 'folder with separate debug info (gdb debug-file-directory)' })
+    .option('debuginfod', { type: 'boolean', default: false, describe: 'let gdb fetch missing debug info from debuginfod' })
+    .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' })
+    .option('jobs', { type: 'number', describe: 'cores analyzed in parallel (default: number of CPUs)' })
+    .option('series', { type: 'string', describe: 'name of the series these dumps belong to' })
+    .option('taken-at', { type: 'string', describe: 'capture time (ISO 8601) instead of the core file mtime' });
 }
 
 async function main(): Promise<number> {
@@ -31,17 +46,7 @@ async function main(): Promise<number> {
       'ingest <cores..>',
       'analyze cores (files or folders) with gdb and store them',
       (y) =>
-        withDb(y)
-          .positional('cores', { type: 'string', array: true, demandOption: true, describe: 'core files or folders of cores' })
-          .option('force', { type: 'boolean', default: false, describe: 'analyze again a core already stored' })
-          .option('exe', { type: 'string', describe: 'the executable, when not where the core says' })
-          .option('sysroot', { type: 'string', describe: "folder with the files of the core's machine (gdb's sysroot)" })
-          .option('debug-dir', { type: 'string', describe: 'folder with separate debug info (gdb debug-file-directory)' })
-          .option('debuginfod', { type: 'boolean', default: false, describe: 'let gdb fetch missing debug info from debuginfod' })
-          .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' })
-          .option('jobs', { type: 'number', describe: 'cores analyzed in parallel (default: number of CPUs)' })
-          .option('series', { type: 'string', describe: 'name of the series these dumps belong to' })
-          .option('taken-at', { type: 'string', describe: 'capture time (ISO 8601) instead of the core file mtime' })
+        ingestOptions(y.positional('cores', { type: 'string', array: true, demandOption: true, describe: 'core files or folders of cores' }))
           .option('json', { type: 'boolean', default: false, describe: 'print the outcomes as JSON' }),
       async (a) => setCode(await ingestCommand(a)),
     )
@@ -85,6 +90,15 @@ async function main(): Promise<number> {
       async (a) => setCode(await diffCommand(a)),
     )
     .command(
+      'check <dir>',
+      'ingest every core in a folder and apply the growth gate to each process (exit 1 when it trips)',
+      (y) =>
+        ingestOptions(y.positional('dir', { type: 'string', demandOption: true, describe: 'folder (or archive) of cores' }))
+          .option('fail-on-growth', { type: 'string', array: true, describe: `limits, as for diff (default: ${DEFAULT_LIMITS.join(', ')})` })
+          .option('json', { type: 'boolean', default: false }),
+      async (a) => setCode(await checkCommand(a)),
+    )
+    .command(
       'series',
       'the dumps of each process, ordered by capture time',
       (y) => withDb(y).option('json', { type: 'boolean', default: false }),
@@ -99,7 +113,7 @@ async function main(): Promise<number> {
           .option('dump', { type: 'string', array: true, describe: 'only these dumps (default: all)' }),
       async (a) => setCode(await reportCommand(a)),
     )
-    .demandCommand(1, 'name a command: ingest, list, show, census or report')
+    .demandCommand(1, 'name a command: ingest, list, show, census, diff, series, check or report')
     .strict()
     .help()
     .version()

@@ -1,0 +1,102 @@
+// Growth over time on a real process dumped three times while its cache grows: the series, the
+// diff's exact growth of the cached class, who holds it, and the CI gate both ways.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { linkSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fixture, ingestFresh, runCli, tempDir, truthOf } from './helpers.js';
+
+interface DiffJson {
+  a: { id: number };
+  b: { id: number };
+  grew: boolean;
+  types: { type: string; module: string | null; count_a: number; count_b: number; count_delta: number; bytes_delta: number }[];
+  memory: Record<string, { a: number; b: number; delta: number }>;
+  findings: unknown[];
+  holders: { type: string; held: number; instances: number; summary: string; path: string[] }[];
+  gate: { tripped: boolean; checks: { spec: string; tripped: boolean; reason: string }[] };
+}
+
+async function censusSeries() {
+  const cores = [await fixture('census', 1), await fixture('census', 2), await fixture('census', 3)];
+  const db = ingestFresh(cores.map((c) => c.core));
+  const series = JSON.parse(runCli(['series', '--db', db, '--json']).stdout) as { name: string; dumps: number[] }[];
+  const list = JSON.parse(runCli(['list', '--db', db, '--json']).stdout) as { id: number; path: string }[];
+  const idOf = (core: string): number => list.find((d) => d.path === core)!.id;
+  return { cores, db, series, ids: cores.map((c) => idOf(c.core)) };
+}
+
+const count = (truth: ReturnType<typeof truthOf>, cls: string): number =>
+  (truth as unknown as { extra: { classes: Record<string, { count: number }> } }).extra.classes[cls]!.count;
+
+test('a process dumped three times is one series, ordered by capture time', async () => {
+  const { series, ids } = await censusSeries();
+  assert.equal(series.length, 1);
+  assert.deepEqual(series[0]!.dumps, ids, 'first, second, third checkpoint');
+});
+
+test('diff first → last: the exact growth of the cached class, and the dict and module global that hold it', async () => {
+  const { cores, db, ids } = await censusSeries();
+  const [first, , last] = cores.map(truthOf);
+  const r = runCli(['diff', String(ids[0]), String(ids[2]), '--db', db, '--json', '--top', '50']);
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(r.stdout) as DiffJson;
+  assert.ok(d.grew);
+  const rec = d.types.find((t) => t.type === 'OrderRecord' && t.module === '__main__')!;
+  assert.equal(rec.count_a, count(first!, 'OrderRecord'));
+  assert.equal(rec.count_b, count(last!, 'OrderRecord'));
+  assert.equal(rec.count_delta, count(last!, 'OrderRecord') - count(first!, 'OrderRecord'));
+  assert.ok(rec.bytes_delta > 0);
+  assert.ok(d.memory.census!.delta > 0 && d.memory.writable!.delta > 0, 'the memory breakdown grew');
+  const holder = d.holders.find((h) => h.type === 'OrderRecord')!;
+  assert.ok(holder, `holders: ${JSON.stringify(d.holders)}`);
+  assert.equal(holder.held, count(last!, 'OrderRecord'), 'every record is held by the cache');
+  assert.match(holder.summary, /dict with [\d,]+ entries.*the global `CACHE` of module `__main__`/);
+  assert.deepEqual(holder.path.slice(0, 1), ['module __main__']);
+  assert.ok(holder.path.some((p) => p.startsWith('["CACHE"] → dict')), holder.path.join('\n'));
+  const text = runCli(['diff', String(ids[0]), String(ids[2]), '--db', db]);
+  assert.match(text.stdout, /Who holds the growth:\n.*OrderRecord are held by one dict/);
+});
+
+test('the growth gate exits 1 and says why when growth is over a limit, 0 when it is within', async () => {
+  const { db, ids } = await censusSeries();
+  const diff = (...limits: string[]) => runCli(['diff', String(ids[0]), String(ids[2]), '--db', db, '--no-holders', ...limits.flatMap((l) => ['--fail-on-growth', l])]);
+  const over = diff('20%');
+  assert.equal(over.code, 1);
+  assert.match(over.stdout, /Gate: TRIPPED\n\s+FAIL 20%: writable memory grew from .* limit 20%/);
+  assert.equal(diff('10000%').code, 0);
+  assert.equal(diff('10GB').code, 0);
+  assert.equal(diff('1MB').code, 1);
+  assert.equal(diff('OrderRecord:+100000').code, 0, 'exactly at the limit is within it');
+  const type = diff('OrderRecord:+99999');
+  assert.equal(type.code, 1);
+  assert.match(type.stdout, /FAIL OrderRecord:\+99999: OrderRecord grew from 20,000 objects to 120,000 objects/);
+  const bad = diff('lots');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--fail-on-growth lots: not a limit/);
+});
+
+test('a dump diffed with itself: no growth, said so, exit 0 even under a tight gate', async () => {
+  const { db, ids } = await censusSeries();
+  const r = runCli(['diff', String(ids[1]), String(ids[1]), '--db', db, '--fail-on-growth', '0.1%']);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /No growth: no type and no part of the memory grew/);
+  const j = JSON.parse(runCli(['diff', String(ids[1]), String(ids[1]), '--db', db, '--json']).stdout) as DiffJson;
+  assert.equal(j.grew, false);
+  assert.deepEqual(j.types, []);
+});
+
+test('check DIR: ingests the artifacts and gates each process from its first dump to its last', async () => {
+  const cores = [await fixture('census', 1), await fixture('census', 2), await fixture('census', 3)];
+  const dir = tempDir();
+  mkdirSync(join(dir, 'artifacts'));
+  for (const c of cores) linkSync(c.core, join(dir, 'artifacts', basename(c.core)));
+  const db = join(dir, 'ci.db');
+  const tripped = runCli(['check', join(dir, 'artifacts'), '--db', db]);
+  assert.equal(tripped.code, 1, tripped.stdout + tripped.stderr);
+  assert.match(tripped.stdout, /3 ingested, 0 skipped as duplicates, 0 failed/);
+  assert.match(tripped.stdout, /FAIL pid \d+ .*census\.py: dumps \d+ → \d+ \(3 dumps\)\n\s+over 25%: writable memory grew/);
+  const ok = runCli(['check', join(dir, 'artifacts'), '--db', db, '--fail-on-growth', '10000%']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /ok {3}pid \d+/);
+});
