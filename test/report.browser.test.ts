@@ -4,50 +4,11 @@
 // strings the fixtures put in thread names and locals as text, never as markup.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launch, skip, watchedPage } from './browser.js';
 import { fixtureCores, ingestFresh, runCli, showJson, tempDir, truthOf, type ShownDump } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`;
-
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
-
-/** A page that records everything that would mean a broken or unsafe report. */
-async function watchedPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog opened: ${d.message()}`);
-    void d.dismiss();
-  });
-  page.on('request', (r) => {
-    const url = r.url();
-    if (!url.startsWith('file:') && !url.startsWith('data:')) problems.push(`network request: ${url}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-  return { page, problems };
-}
 
 /** Strings from the core that contain markup: thread names, function and file names, locals. */
 function hostileStrings(d: ShownDump): string[] {
@@ -70,7 +31,7 @@ async function assertSelfContained(page: Page, where: string): Promise<void> {
   const urls = await page.evaluate(() =>
     [...document.querySelectorAll('[href], [src], [action], [srcset]')].map((e) => e.getAttribute('href') ?? e.getAttribute('src') ?? e.getAttribute('action') ?? e.getAttribute('srcset')!),
   );
-  for (const url of urls) assert.match(url, /^(#|index\.html$|dump-\d+\.html(#.*)?$|data:)/, `${where}: link stays in the report: ${url}`);
+  for (const url of urls) assert.match(url, /^(#|index\.html$|(dump-\d+|series-\d+|diff-\d+-\d+)\.html(#.*)?$|data:)/, `${where}: link stays in the report: ${url}`);
   assert.equal(await page.evaluate(() => document.querySelectorAll('img, iframe, object, embed').length), 0, `${where}: no embedded content`);
 }
 

@@ -1,16 +1,12 @@
 // `coroner diff A B` (what grew, who holds it, the CI gate) and `coroner series`.
-import { existsSync } from 'node:fs';
 import { diffDumps, type DumpDiff } from '../diff/diff.js';
 import { applyGate, parseLimits, type GateCheck } from '../diff/gate.js';
-import { holdersInCore, type Holding } from '../diff/holders.js';
+import { holdersOfGrowth, type Holding } from '../diff/holders.js';
 import { diffJson, formatDiff } from '../format/diff.js';
 import { withDb } from '../store/db.js';
 import { loadDump, loadHeapLayout, resolveDumpRef } from '../store/dumps.js';
 import { listSeries } from '../store/series.js';
 import { EXIT_OK, EXIT_TRIPPED } from './exit.js';
-
-/** Types whose growth is worth explaining: the biggest growers in bytes, at most `n`. */
-const HOLDER_TYPES = 3;
 
 export interface DiffResult {
   diff: DumpDiff;
@@ -28,20 +24,8 @@ export async function diffStored(db: string, refA: string, refB: string, limits:
     return { a: loadDump(conn, idA), b: loadDump(conn, idB), heap: loadHeapLayout(conn, idB) };
   });
   const diff = diffDumps(a, b);
-  const notes: string[] = [];
-  let holdings: Holding[] = [];
-  // Holders are followed through the collector's graph: only types whose instances it tracks.
-  const gcTypes = new Set((heap?.types ?? []).filter((t) => t.flags & heap!.flags.have_gc).map((t) => `${t.module ?? ''}\u0000${t.name}`));
-  const growing = diff.types
-    .filter((t) => t.bytesDelta > 0 && t.countDelta > 0 && gcTypes.has(`${t.module ?? ''}\u0000${t.type}`))
-    .sort((x, y) => Number(y.module !== null) - Number(x.module !== null) || y.bytesDelta - x.bytesDelta)
-    .slice(0, HOLDER_TYPES);
-  if (holders && growing.length) {
-    if (!heap) notes.push(`who holds the growth: dump ${b.id} was stored without its heap layout; ingest it again with --force`);
-    else if (!existsSync(b.core.path)) notes.push(`who holds the growth: the core ${b.core.path} is not on disk any more; it is needed to find the holders`);
-    else holdings = await holdersInCore(b.core.path, heap, growing);
-  }
-  return { diff, holdings, gate: applyGate(diff, gateLimits), notes };
+  const found = holders ? await holdersOfGrowth(diff, heap) : { holdings: [], note: null };
+  return { diff, holdings: found.holdings, gate: applyGate(diff, gateLimits), notes: found.note ? [found.note] : [] };
 }
 
 export async function diffCommand(a: { db: string; a: string; b: string; top: number; json: boolean; failOnGrowth?: string[]; holders: boolean }): Promise<number> {

@@ -5,6 +5,7 @@ import { defaultJobs, ingest, type IngestOutcome } from '../ingest/ingest.js';
 import { openDb } from '../store/db.js';
 import { seconds } from '../format/units.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
+import { progressDisplay } from './progress.js';
 
 export interface IngestArgs {
   db: string;
@@ -43,6 +44,7 @@ export async function ingestCommand(a: IngestArgs): Promise<number> {
   const takenAt = checkTakenAt(a.takenAt);
   if (!(a.timeout > 0)) throw new CoronerError(`--timeout ${a.timeout}: give a number of seconds above 0`, 'usage');
   const db = openDb(a.db);
+  const progress = a.json ? null : progressDisplay();
   try {
     const outcomes = await ingest(db, a.cores, {
       force: a.force,
@@ -54,8 +56,10 @@ export async function ingestCommand(a: IngestArgs): Promise<number> {
       jobs: a.jobs ?? defaultJobs(),
       series: a.series ?? null,
       takenAt,
-      onProgress: a.json ? undefined : (o) => (o.status === 'failed' ? console.error : console.log)(outcomeLine(o)),
+      onProgress: progress ? (o) => progress.line(outcomeLine(o), o.status === 'failed') : undefined,
+      onStatus: progress?.status,
     });
+    progress?.end();
     const count = (s: IngestOutcome['status']): number => outcomes.filter((o) => o.status === s).length;
     const failed = outcomes.filter((o): o is Extract<IngestOutcome, { status: 'failed' }> => o.status === 'failed');
     if (a.json) {
@@ -66,6 +70,7 @@ export async function ingestCommand(a: IngestArgs): Promise<number> {
     }
     return failed.length > 0 ? EXIT_ERROR : EXIT_OK;
   } finally {
+    progress?.end();
     db.close();
   }
 }

@@ -4,10 +4,14 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CoronerError, errorLine } from '../errors.js';
 import { ingestCommand } from './ingest.js';
+import { packCommand } from './pack.js';
+import { STDIN_PATH } from '../ingest/stdin.js';
 import { censusCommand, listCommand, showCommand } from './show.js';
 import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';
 import { checkCommand, DEFAULT_LIMITS } from './check.js';
+import { serveCommand } from './serve.js';
+import { uploadCommand } from './upload.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 
 
@@ -39,16 +43,27 @@ async function main(): Promise<number> {
   const setCode = (c: number): void => {
     code = c;
   };
-  await yargs(hideBin(process.argv))
+  // yargs drops a lone "-" (standard input) from positionals: it goes in as /dev/stdin, the same input.
+  await yargs(hideBin(process.argv).map((arg) => (arg === '-' ? STDIN_PATH : arg)))
     .scriptName('coroner')
     .usage('$0 <command>\n\nOffline analysis of core dumps of Python processes.')
     .command(
       'ingest <cores..>',
-      'analyze cores (files or folders) with gdb and store them',
+      'analyze cores (files, folders, tar/tar.gz archives, bundles, - for stdin) with gdb and store them',
       (y) =>
-        ingestOptions(y.positional('cores', { type: 'string', array: true, demandOption: true, describe: 'core files or folders of cores' }))
+        ingestOptions(y.positional('cores', { type: 'string', array: true, demandOption: true, describe: 'core files, folders of cores, archives, bundles, or - (stdin)' }))
           .option('json', { type: 'boolean', default: false, describe: 'print the outcomes as JSON' }),
       async (a) => setCode(await ingestCommand(a)),
+    )
+    .command(
+      'pack <core>',
+      "bundle a core with the files it mapped and their debug files, for analysis on another machine",
+      (y) =>
+        y
+          .positional('core', { type: 'string', demandOption: true, describe: 'the core file' })
+          .option('out', { alias: 'o', type: 'string', describe: 'the bundle to write', defaultDescription: 'CORE.bundle.tar.gz' })
+          .option('debug-dir', { type: 'string', default: '/usr/lib/debug', describe: 'where separate debug files are (by .build-id)' }),
+      async (a) => setCode(await packCommand(a)),
     )
     .command(
       'list',
@@ -113,7 +128,32 @@ async function main(): Promise<number> {
           .option('dump', { type: 'string', array: true, describe: 'only these dumps (default: all)' }),
       async (a) => setCode(await reportCommand(a)),
     )
-    .demandCommand(1, 'name a command: ingest, list, show, census, diff, series, check or report')
+    .command(
+      'serve',
+      'take cores over HTTP (PUT /api/cores), analyze them and serve the report',
+      (y) =>
+        withDb(y)
+          .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free one, printed on the first line)' })
+          .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 for every interface)' })
+          .option('token', { type: 'string', default: process.env.CORONER_TOKEN, defaultDescription: '$CORONER_TOKEN', describe: 'the secret clients send as Authorization: Bearer T' })
+          .option('max-upload', { type: 'string', default: '8G', describe: 'largest upload accepted (e.g. 8G, 500M)' })
+          .option('out', { type: 'string', describe: 'report folder (default: report/ next to the database)' })
+          .option('jobs', { type: 'number', describe: 'uploads analyzed in parallel (default: number of CPUs)' })
+          .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' }),
+      async (a) => setCode(await serveCommand(a)),
+    )
+    .command(
+      'upload <file>',
+      'send a core (or an archive of cores) to a coroner server',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'the core or archive' })
+          .option('url', { type: 'string', demandOption: true, describe: "the server's URL, e.g. http://host:8080" })
+          .option('token', { type: 'string', default: process.env.CORONER_TOKEN, defaultDescription: '$CORONER_TOKEN', describe: "the server's token" })
+          .option('wait', { type: 'boolean', default: false, describe: 'wait until the analysis is done and print the dump ids' }),
+      async (a) => setCode(await uploadCommand(a)),
+    )
+    .demandCommand(1, 'name a command: ingest, pack, list, show, census or report')
     .strict()
     .help()
     .version()

@@ -6,6 +6,8 @@ import { Kind } from '../census/objects.js';
 import { readElfCore } from '../ingest/core-file.js';
 import { CoreMemory } from '../ingest/core-memory.js';
 import { ObjectGraph } from '../memory/graph.js';
+import { existsSync } from 'node:fs';
+import type { DumpDiff } from './diff.js';
 import type { PageCache } from '../ingest/page-cache.js';
 import type { RawHeap } from '../model/types.js';
 
@@ -170,4 +172,23 @@ export async function holdersInCore(corePath: string, heap: RawHeap, targets: { 
   } finally {
     memory.close();
   }
+}
+
+/** Types whose growth is worth explaining: the biggest growers the collector tracks, classes first. */
+export function growthTargets(diff: DumpDiff, heap: RawHeap, n = 3): { type: string; module: string | null }[] {
+  const gcTypes = new Set(heap.types.filter((t) => t.flags & heap.flags.have_gc).map((t) => `${t.module ?? ''}\u0000${t.name}`));
+  return diff.types
+    .filter((t) => t.bytesDelta > 0 && t.countDelta > 0 && gcTypes.has(`${t.module ?? ''}\u0000${t.type}`))
+    .sort((x, y) => Number(y.module !== null) - Number(x.module !== null) || y.bytesDelta - x.bytesDelta)
+    .slice(0, n);
+}
+
+/** Who holds the growth from dump a to dump b, when b's core is still on disk; else why not. */
+export async function holdersOfGrowth(diff: DumpDiff, heap: RawHeap | null): Promise<{ holdings: Holding[]; note: string | null }> {
+  const b = diff.b;
+  if (!heap) return { holdings: [], note: `who holds the growth: dump ${b.id} was stored without its heap layout; ingest it again with --force` };
+  const targets = growthTargets(diff, heap);
+  if (targets.length === 0) return { holdings: [], note: null };
+  if (!existsSync(b.core.path)) return { holdings: [], note: `who holds the growth: the core ${b.core.path} is not on disk any more; it is needed to find the holders` };
+  return { holdings: await holdersInCore(b.core.path, heap, targets), note: null };
 }

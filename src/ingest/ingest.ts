@@ -13,7 +13,9 @@ import type { CoreFacts } from '../model/types.js';
 import type { Db } from '../store/db.js';
 import { findBySha, saveDump } from '../store/dumps.js';
 import { executableOf, readElfCore, signalName } from './core-file.js';
-import { expandInputs } from './inputs.js';
+import { expandInputs, type CoreSource } from './inputs.js';
+import { Scratch } from './scratch.js';
+import { StatusTracker, type IngestStatus } from './status.js';
 
 export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
   force: boolean;
@@ -22,6 +24,8 @@ export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
   takenAt: string | null;
   jobs: number;
   onProgress?: (event: IngestOutcome) => void;
+  /** Called as the ingest moves (often: a display should throttle itself). */
+  onStatus?: (status: Readonly<IngestStatus>) => void;
 }
 
 export type IngestOutcome =
@@ -38,34 +42,40 @@ export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
-export async function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string, onBytes?: (n: number) => void): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) {
+    hash.update(chunk as Buffer);
+    onBytes?.((chunk as Buffer).length);
+  }
   return hash.digest('hex');
 }
 
 /** sha256 -> id (0 while the first copy is still being analyzed) of the cores of this batch. */
 type Seen = Map<string, number>;
 
-async function ingestOne(db: Db, path: string, opts: IngestOptions, seen: Seen): Promise<IngestOutcome> {
+async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen: Seen, status: StatusTracker): Promise<IngestOutcome> {
   const started = performance.now();
+  const { path, name } = source;
+  // A bundle brings its own sysroot and debug files; flags the user gives still win.
+  const opts = { ...given, sysroot: given.sysroot ?? source.sysroot, debugDir: given.debugDir ?? source.debugDir };
   const elf = await readElfCore(path);
   const exe = resolveExecutable(path, executableOf(elf), opts);
   // Hash and analyze at once: the hash decides whether the analysis is kept.
   const abort = new AbortController();
   const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal });
   analysis.catch(() => {});
-  const sha256 = await sha256File(path);
+  const sha256 = await sha256File(path, source.copied ? undefined : (n) => status.read(n));
   const existing = seen.get(sha256) ?? (opts.force ? null : findBySha(db, sha256));
   if (existing !== null) {
     abort.abort();
-    return { path, status: 'duplicate', id: existing };
+    return { path: name, status: 'duplicate', id: existing };
   }
   seen.set(sha256, 0);
   const raw = await analysis;
   const mtime = (await stat(path)).mtime;
   const core: CoreFacts = {
-    path,
+    path: name,
     size: elf.size,
     sha256,
     pid: elf.pid,
@@ -74,7 +84,7 @@ async function ingestOne(db: Db, path: string, opts: IngestOptions, seen: Seen):
     executable: executableOf(elf),
     cmdline: raw.python.argv?.length ? raw.python.argv.map(shellWord).join(' ') : elf.psargs,
     fname: elf.fname,
-    takenAt: opts.takenAt ?? mtime.toISOString(),
+    takenAt: opts.takenAt ?? source.takenAt ?? mtime.toISOString(),
     lwps: elf.lwps,
     mappedFiles: elf.mappedFiles,
   };
@@ -84,30 +94,55 @@ async function ingestOne(db: Db, path: string, opts: IngestOptions, seen: Seen):
   // Another worker may have stored the same core meanwhile: look again inside the write.
   const id = saveDump(db, dump, findBySha(db, sha256));
   seen.set(sha256, id);
-  return { path, status: 'ingested', id, threads: dump.threads.length, findings: dump.findings.length, ms };
+  return { path: name, status: 'ingested', id, threads: dump.threads.length, findings: dump.findings.length, ms };
+}
+
+/** A failure as the user must read it: naming the core as they know it, not its temporary copy. */
+function failure(source: CoreSource, err: unknown): IngestOutcome {
+  if (!(err instanceof CoronerError) && process.env.CORONER_DEBUG) console.error(err);
+  const aliases: [string, string][] = [[source.path, source.name], ...(source.aliases ?? [])];
+  const line = aliases.reduce((text, [temp, shown]) => text.split(temp).join(shown), errorLine(err));
+  return { path: source.name, status: 'failed', kind: errorKind(err), error: line };
 }
 
 /** Ingest every core the inputs name; returns one outcome per core (and per unusable input). */
 export async function ingest(db: Db, inputs: string[], opts: IngestOptions): Promise<IngestOutcome[]> {
-  const { cores, problems } = await expandInputs(inputs);
-  const outcomes: IngestOutcome[] = problems.map((p) => ({ path: p.path, status: 'failed', kind: p.error.kind, error: p.error.message }));
-  outcomes.forEach((o) => opts.onProgress?.(o));
+  const status = new StatusTracker(opts.onStatus);
+  const scratch = await Scratch.create();
   const queue = new PQueue({ concurrency: Math.max(1, opts.jobs) });
   const seen: Seen = new Map();
-  const results = await Promise.all(
-    cores.map((path) =>
-      queue.add(async (): Promise<IngestOutcome> => {
-        let outcome: IngestOutcome;
-        try {
-          outcome = await ingestOne(db, path, opts, seen);
-        } catch (err) {
-          if (!(err instanceof CoronerError) && process.env.CORONER_DEBUG) console.error(err);
-          outcome = { path, status: 'failed', kind: errorKind(err), error: errorLine(err) };
-        }
+  const outcomes: Promise<IngestOutcome>[] = [];
+  const analyze = async (source: CoreSource): Promise<IngestOutcome> => {
+    status.started(source.name);
+    let outcome: IngestOutcome;
+    try {
+      outcome = await ingestOne(db, source, opts, seen, status);
+    } catch (err) {
+      outcome = failure(source, err);
+    } finally {
+      await source.cleanup?.();
+    }
+    status.finished(source.name);
+    opts.onProgress?.(outcome);
+    return outcome;
+  };
+  try {
+    for await (const item of expandInputs(inputs, { scratch, onBytes: (n) => status.read(n) })) {
+      if ('problem' in item) {
+        const outcome: IngestOutcome = { path: item.problem.name, status: 'failed', kind: item.problem.error.kind, error: item.problem.error.message };
         opts.onProgress?.(outcome);
-        return outcome;
-      }),
-    ),
-  );
-  return [...outcomes, ...(results as IngestOutcome[])];
+        outcomes.push(Promise.resolve(outcome));
+        continue;
+      }
+      status.found();
+      outcomes.push(queue.add(() => analyze(item.source)) as Promise<IngestOutcome>);
+      // Read on (unpack the next member) only while few cores wait: the copies stay few on disk.
+      await queue.onSizeLessThan(Math.max(1, opts.jobs));
+    }
+    status.allFound();
+    return await Promise.all(outcomes);
+  } finally {
+    await Promise.allSettled(outcomes);
+    await scratch.remove();
+  }
 }

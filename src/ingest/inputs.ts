@@ -1,24 +1,20 @@
-// What the user named on the command line, turned into the core files to analyze: files as
-// they are, folders searched recursively for ELF cores (recognised by their header, not their name).
-import { open, readdir, stat } from 'node:fs/promises';
+// What the user named on the command line, turned into the cores to analyze, one at a time as
+// they are found: files as they are, folders searched recursively for ELF cores (recognised by
+// their header, not their name), tar/tar.gz archives and bundles (archive.ts), and "-" for
+// standard input (stdin.ts).
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CoronerError } from '../errors.js';
+import { streamSources } from './archive.js';
+import { headOfFile, isElfCoreHead, magicOf } from './magic.js';
+import type { Scratch } from './scratch.js';
+import { problem, type InputItem } from './source.js';
+import { isStdin, stdinSources } from './stdin.js';
 
-export interface Inputs {
-  cores: string[];
-  /** Inputs that cannot be analyzed at all, with the line to print. */
-  problems: { path: string; error: CoronerError }[];
-}
+export type { CoreSource, InputItem } from './source.js';
 
 async function isElfCore(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(18);
-    const { bytesRead } = await fh.read(head, 0, 18, 0);
-    return bytesRead === 18 && head.readUInt32BE(0) === 0x7f454c46 && head.readUInt16LE(16) === 4;
-  } finally {
-    await fh.close();
-  }
+  return isElfCoreHead(await headOfFile(path, 18));
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {
@@ -31,24 +27,35 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
-export async function expandInputs(paths: string[]): Promise<Inputs> {
-  const inputs: Inputs = { cores: [], problems: [] };
+export interface ExpandOptions {
+  /** Where archive members and standard input are copied. */
+  scratch: Scratch;
+  /** Counts the bytes read from archives and standard input as they stream by. */
+  onBytes?: (n: number) => void;
+}
+
+/** The cores the inputs hold, in order, each once; and a problem for each unusable input. */
+export async function* expandInputs(paths: string[], opts: ExpandOptions): AsyncGenerator<InputItem> {
+  const seen = new Set<string>();
+  const once = (name: string): boolean => !seen.has(name) && Boolean(seen.add(name));
   for (const given of paths) {
+    if (isStdin(given)) {
+      if (once('-')) yield* stdinSources(opts.scratch, opts.onBytes);
+      continue;
+    }
     const path = resolve(given);
     const info = await stat(path).catch(() => null);
     if (!info) {
-      inputs.problems.push({ path: given, error: new CoronerError(`${given}: no such file or folder`, 'not-found') });
+      yield problem(given, 'no such file or folder', 'not-found');
     } else if (info.isDirectory()) {
       const found: string[] = [];
       await walk(path, found);
-      if (found.length === 0) {
-        inputs.problems.push({ path: given, error: new CoronerError(`${given}: no core files in this folder (cores are ELF files of type CORE)`, 'no-cores') });
-      }
-      inputs.cores.push(...found);
-    } else {
-      inputs.cores.push(path);
+      if (found.length === 0) yield problem(given, 'no core files in this folder (cores are ELF files of type CORE)', 'no-cores');
+      for (const core of found.filter(once)) yield { source: { path: core, name: core } };
+    } else if (once(path)) {
+      const magic = info.isFile() ? magicOf(await headOfFile(path).catch(() => Buffer.alloc(0))) : 'unknown';
+      if (magic === 'gzip' || magic === 'tar') yield* streamSources(createReadStream(path, { highWaterMark: 1 << 20 }), path, opts.scratch, opts.onBytes);
+      else yield { source: { path, name: path } };
     }
   }
-  inputs.cores = [...new Set(inputs.cores)];
-  return inputs;
 }

@@ -6,7 +6,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { diffDumps } from '../diff/diff.js';
+import type { Holding } from '../diff/holders.js';
 import type { Dump } from '../model/types.js';
+import { groupSeries } from '../store/series.js';
+import { diffPage, diffView, seriesPairs, seriesView } from './series-view.js';
 import { dumpView, indexRow } from './view.js';
 import { loadTemplates, type Templates } from './templates.js';
 
@@ -34,11 +38,17 @@ function page(t: Templates, title: string, body: string, generatedAt: string): s
   return t.layout({ title, body, css: t.css, script: t.script, csp, generatedAt, version: t.version });
 }
 
+export interface ReportOptions {
+  /** Who holds the growth between two dumps (walks the later core); none when not given. */
+  holders?: (a: Dump, b: Dump) => Promise<Holding[]>;
+}
+
 /**
- * Write index.html and one dump-<id>.html per dump into outDir (created if needed).
- * Returns the absolute paths written, index.html first.
+ * Write index.html, one dump-<id>.html per dump, and for each process dumped more than once a
+ * series-<n>.html with charts over time and diff-<a>-<b>.html pages, into outDir (created if
+ * needed). Returns the absolute paths written, index.html first.
  */
-export async function writeReport(outDir: string, dumps: Dump[]): Promise<{ files: string[] }> {
+export async function writeReport(outDir: string, dumps: Dump[], opts: ReportOptions = {}): Promise<{ files: string[] }> {
   const t = templates();
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
@@ -47,10 +57,14 @@ export async function writeReport(outDir: string, dumps: Dump[]): Promise<{ file
   const files: string[] = [];
 
   const rows = sorted.map(indexRow);
+  const byId = new Map(sorted.map((d) => [d.id, d]));
+  const series = groupSeries(sorted.map((d) => ({ id: d.id, pid: d.core.pid, executable: d.core.executable, cmdline: d.core.cmdline, series: d.series, taken_at: d.core.takenAt })))
+    .filter((s) => s.dumps.length >= 2);
+  const seriesViews = series.map((s, i) => seriesView(s, i, byId));
   const index = page(
     t,
     'coroner: dumps',
-    t.index({ rows, count: rows.length, anySeries: rows.some((r) => r.series !== null) }),
+    t.index({ rows, count: rows.length, anySeries: rows.some((r) => r.series !== null), series: seriesViews }),
     generatedAt,
   );
   const indexPath = join(dir, 'index.html');
@@ -63,6 +77,25 @@ export async function writeReport(outDir: string, dumps: Dump[]): Promise<{ file
     const path = join(dir, view.page);
     await writeFile(path, html, 'utf8');
     files.push(path);
+  }
+
+  for (const [i, s] of series.entries()) {
+    const view = seriesViews[i]!;
+    const path = join(dir, view.page);
+    await writeFile(path, page(t, `coroner: series ${view.name}`, t.series(view), generatedAt), 'utf8');
+    files.push(path);
+    const pairs = seriesPairs(s);
+    for (const [a, b] of pairs) {
+      const da = byId.get(a)!;
+      const db = byId.get(b)!;
+      // Holders cost a walk of the later core: only for the widest span of the series.
+      const wide = a === s.dumps[0] && b === s.dumps.at(-1);
+      const holders = wide && opts.holders ? await opts.holders(da, db) : [];
+      const diffPath = join(dir, diffPage(a, b));
+      const view = diffView(diffDumps(da, db), holders);
+      await writeFile(diffPath, page(t, `coroner: ${view.title}`, t.diff(view), generatedAt), 'utf8');
+      files.push(diffPath);
+    }
   }
   return { files };
 }

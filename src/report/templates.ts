@@ -14,6 +14,8 @@ export interface Templates {
   layout: Render;
   index: Render;
   dump: Render;
+  series: Render;
+  diff: Render;
   css: string;
   script: string;
   version: string;
@@ -61,6 +63,8 @@ export function loadTemplates(dir: string = templatesDir): Templates {
     layout: compile('layout'),
     index: compile('index'),
     dump: compile('dump'),
+    series: compile('series'),
+    diff: compile('diff'),
     css: read(join(dir, 'report.css')),
     // Inlined verbatim in a <script>: it must never contain a closing script tag.
     script: read(join(dir, 'report.js')).replace(/<\/script/gi, '<\\/script'),

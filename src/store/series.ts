@@ -10,7 +10,7 @@ export interface Series {
   takenAt: string[];
 }
 
-interface Row {
+export interface SeriesMember {
   id: number;
   pid: number;
   executable: string | null;
@@ -19,11 +19,16 @@ interface Row {
   taken_at: string;
 }
 
-const keyOf = (r: Row): string => (r.series !== null ? `series:${r.series}` : `process:${r.pid}:${r.executable ?? ''}:${r.cmdline}`);
-const nameOf = (r: Row): string => r.series ?? `pid ${r.pid} ${r.cmdline || r.executable || ''}`.trim();
+const keyOf = (r: SeriesMember): string => (r.series !== null ? `series:${r.series}` : `process:${r.pid}:${r.executable ?? ''}:${r.cmdline}`);
+const nameOf = (r: SeriesMember): string => r.series ?? `pid ${r.pid} ${r.cmdline || r.executable || ''}`.trim();
 
 export function listSeries(db: Db): Series[] {
-  const rows = db.prepare('SELECT id, pid, executable, cmdline, series, taken_at FROM dumps ORDER BY taken_at, id').all() as Row[];
+  return groupSeries(db.prepare('SELECT id, pid, executable, cmdline, series, taken_at FROM dumps').all() as SeriesMember[]);
+}
+
+/** Dumps grouped into series, each ordered by capture time (then id). */
+export function groupSeries(members: SeriesMember[]): Series[] {
+  const rows = [...members].sort((a, b) => a.taken_at.localeCompare(b.taken_at) || a.id - b.id);
   const byKey = new Map<string, Series>();
   for (const r of rows) {
     const key = keyOf(r);

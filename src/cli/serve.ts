@@ -1,0 +1,79 @@
+// `coroner serve`: the upload server in the foreground. Its first line on stdout is the URL it
+// listens on (with --port 0, the port the system chose); requests are logged on stderr.
+import { dirname, join, resolve } from 'node:path';
+import { CoronerError } from '../errors.js';
+import { parseSize } from '../format/units.js';
+import { defaultJobs } from '../ingest/ingest.js';
+import { CoronerServer } from '../server/server.js';
+import { Spool } from '../server/spool.js';
+import { openDb } from '../store/db.js';
+import { EXIT_OK } from './exit.js';
+
+export interface ServeArgs {
+  db: string;
+  port: number;
+  host: string;
+  token?: string;
+  maxUpload: string;
+  out?: string;
+  jobs?: number;
+  timeout: number;
+}
+
+function checkArgs(a: ServeArgs): { token: string; maxUpload: number } {
+  if (!a.token) throw new CoronerError('serve needs a token: pass --token T or set CORONER_TOKEN (clients send it as Authorization: Bearer T)', 'usage');
+  const maxUpload = parseSize(a.maxUpload);
+  if (!maxUpload) throw new CoronerError(`--max-upload ${a.maxUpload}: not a size; give e.g. 8G, 500M or 1048576`, 'usage');
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new CoronerError(`--port ${a.port}: give a port from 0 (any free one) to 65535`, 'usage');
+  if (!(a.timeout > 0)) throw new CoronerError(`--timeout ${a.timeout}: give a number of seconds above 0`, 'usage');
+  return { token: a.token, maxUpload };
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. Later ones are noted and ignored rather than quitting at
+ * once: the ingest re-raises a signal it sees (to clean up its temporary folder first), and that
+ * must not cut short a shutdown that lets running analyses finish. SIGKILL still ends it at once.
+ */
+function untilSignal(log: (line: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (received) return log(`${signal}: already shutting down, waiting for the running analyses (at most --timeout)`);
+      received = true;
+      log(`${signal}: shutting down (running analyses finish, queued ones are dropped)`);
+      resolve();
+    };
+    // Kept for the whole run: without a listener, a signal would end the process mid-shutdown.
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
+}
+
+export async function serveCommand(a: ServeArgs): Promise<number> {
+  const { token, maxUpload } = checkArgs(a);
+  const dbPath = resolve(a.db);
+  const log = (line: string): void => console.error(`${new Date().toISOString()} ${line}`);
+  const db = openDb(dbPath);
+  try {
+    const server = new CoronerServer({
+      db,
+      token,
+      maxUpload,
+      // Next to the database: on the disk chosen for coroner's data, not in a small /tmp.
+      spool: new Spool(`${dbPath}.spool`),
+      outDir: resolve(a.out ?? join(dirname(dbPath), 'report')),
+      jobs: a.jobs ?? defaultJobs(),
+      timeoutMs: a.timeout * 1000,
+      log,
+    });
+    const url = await server.listen(a.port, a.host).catch((err: NodeJS.ErrnoException) => {
+      throw err.code ? new CoronerError(`cannot listen on ${a.host}:${a.port} (${err.code}); choose another --port or --host`, 'listen') : err;
+    });
+    console.log(`listening on ${url}`);
+    await untilSignal(log);
+    await server.close();
+    log('stopped');
+    return EXIT_OK;
+  } finally {
+    db.close();
+  }
+}

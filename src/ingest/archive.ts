@@ -1,0 +1,91 @@
+// Cores inside a stream (an archive file, or standard input): a tar or tar.gz archive, a gzip'd
+// core, or a bare core. Each core is written once to a temporary file as it streams by, never
+// held in memory; entries are checked by tar-rules, and a bundle is handed to unpack-bundle.
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { errorLine } from '../errors.js';
+import { MANIFEST_NAME } from '../bundle/manifest.js';
+import { isElfCoreHead, magicOf, peekStream } from './magic.js';
+import type { Scratch } from './scratch.js';
+import { problem, removing, type CoreSource, type InputItem } from './source.js';
+import { drain, entryName, entryRefusal, isFileEntry, type TarEntry } from './tar-rules.js';
+import { bundleSources } from './unpack-bundle.js';
+
+async function copyToScratch(stream: AsyncIterable<Buffer>, scratch: Scratch): Promise<string> {
+  const path = scratch.next('core');
+  await pipeline(stream, createWriteStream(path, { mode: 0o600 }));
+  return path;
+}
+
+/** The cores a stream holds, in order; NAME is how the user knows the stream (a path, or "stdin"). */
+export async function* streamSources(
+  input: AsyncIterable<Buffer>, name: string, scratch: Scratch, onBytes?: (n: number) => void,
+): AsyncGenerator<InputItem> {
+  let where = '';
+  try {
+    let { head, stream } = await peekStream(input, undefined, onBytes);
+    if (magicOf(head) === 'gzip') {
+      const gunzip = createGunzip();
+      stream.on('error', (err) => gunzip.destroy(err));
+      ({ head, stream } = await peekStream(stream.pipe(gunzip)));
+    }
+    const magic = magicOf(head);
+    if (magic === 'elf') {
+      const path = await copyToScratch(stream, scratch);
+      yield { source: { path, name, copied: true, cleanup: removing(path) } };
+    } else if (magic === 'tar') {
+      for await (const item of tarSources(stream, name, scratch)) {
+        if ('source' in item) where = item.source.name;
+        yield item;
+      }
+    } else {
+      yield problem(name, 'neither a core (ELF) nor a tar or gzip archive; give a core, a folder of cores or a .tar/.tar.gz of them', 'not-core');
+    }
+  } catch (err) {
+    const at = where ? ` after ${where}` : '';
+    yield problem(name, `damaged archive${at}: ${errorLine(err)}; check that it was written and copied whole`, 'bad-archive');
+  }
+}
+
+async function* tarSources(stream: Readable, name: string, scratch: Scratch): AsyncGenerator<InputItem> {
+  const extract = tar.extract();
+  stream.on('error', (err) => extract.destroy(err));
+  stream.pipe(extract as unknown as NodeJS.WritableStream);
+  const entries = extract[Symbol.asyncIterator]() as AsyncIterator<TarEntry>;
+  let sawFile = false;
+  for (let r = await entries.next(); !r.done; r = await entries.next()) {
+    const entry = r.value;
+    const where = `${name}:${entryName(entry.header)}`;
+    const refusal = entryRefusal(entry.header);
+    if (refusal) {
+      await drain(entry);
+      yield problem(where, `refused, ${refusal}`, 'refused-entry');
+      continue;
+    }
+    if (!isFileEntry(entry.header)) {
+      await drain(entry);
+      continue;
+    }
+    if (!sawFile && entryName(entry.header) === MANIFEST_NAME) {
+      yield* bundleSources(entry, entries, name, scratch);
+      return;
+    }
+    sawFile = true;
+    const source = await memberSource(entry, where, scratch);
+    if (source) yield { source };
+  }
+}
+
+/** A tar member that is an ELF core, copied out; any other file is passed over (null). */
+async function memberSource(entry: TarEntry, where: string, scratch: Scratch): Promise<CoreSource | null> {
+  const { head, stream } = await peekStream(entry, 18);
+  if (!isElfCoreHead(head)) {
+    await drain(stream);
+    return null;
+  }
+  const path = await copyToScratch(stream, scratch);
+  return { path, name: where, takenAt: entry.header.mtime?.toISOString(), copied: true, cleanup: removing(path) };
+}

@@ -1,0 +1,33 @@
+// A core to analyze, as the inputs give it: the file to read (the user's own, or a temporary copy
+// of an archive member or of standard input) and the name the user knows it by.
+import { rm } from 'node:fs/promises';
+import { CoronerError } from '../errors.js';
+
+export interface CoreSource {
+  /** The file gdb and coroner read. */
+  path: string;
+  /** What lines and the database show: the core's path, "ARCHIVE:ENTRY", or "stdin". */
+  name: string;
+  /** Capture time when the input says it (a tar entry's mtime); else the file's mtime. */
+  takenAt?: string;
+  /** A bundle's own files, as gdb's sysroot and debug-file directory. */
+  sysroot?: string;
+  debugDir?: string;
+  /** Temporary paths other than `path`, and how lines show them (a bundle's sysroot). */
+  aliases?: [string, string][];
+  /** True when path is a temporary copy, whose bytes were counted as they were copied. */
+  copied?: boolean;
+  /** Deletes the temporary copy once the core is analyzed. */
+  cleanup?: () => Promise<void>;
+}
+
+/** What expanding the inputs yields: a core to analyze, or an input (or entry) that cannot be. */
+export type InputItem = { source: CoreSource } | { problem: { name: string; error: CoronerError } };
+
+export function problem(name: string, message: string, kind: string): InputItem {
+  return { problem: { name, error: new CoronerError(`${name}: ${message}`, kind) } };
+}
+
+export function removing(path: string): () => Promise<void> {
+  return () => rm(path, { recursive: true, force: true });
+}
