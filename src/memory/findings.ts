@@ -35,7 +35,7 @@ function fragmentation(m: MemoryReport): Finding | null {
       'The freed memory is scattered between chunks still in use, so the process RSS stays high although Python holds little.',
     evidence: [
       `free in bins and top chunks: ${humanBytes(g.totals.restSize)} in ${g.totals.restCount.toLocaleString('en-US')} chunks; in fastbins: ${humanBytes(g.totals.fastSize)}; in thread caches: ${humanBytes(g.tcache.bytes)}`,
-      `${g.arenas.length} arenas (${g.arenas.filter((a) => !a.main).length} for threads); the emptiest keeps ${humanBytes(worst.fastSize + worst.restSize)} free of ${humanBytes(worst.systemMem)}`,
+      `${g.arenas.length} arenas (${g.arenas.filter((a) => !a.main).length} for threads); the arena with the most free memory keeps ${humanBytes(worst.fastSize + worst.restSize)} free of ${humanBytes(worst.systemMem)}`,
       `malloc_trim(0) could return about ${humanBytes(g.totals.trimmableBytes)} of whole free pages`,
       `Python objects (census): ${humanBytes(part(m, 'python-objects') + part(m, 'malloc-python'))}`,
     ],
