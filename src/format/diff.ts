@@ -27,7 +27,7 @@ export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: 
   ];
   if (!d.grew) lines.push('No growth: no type and no part of the memory grew between these dumps.', '');
   const census = d.memory.find((m) => m.kind === 'census')!;
-  lines.push(`Python objects: ${humanBytes(census.a)} → ${humanBytes(census.b)}: ${signed(census.delta, humanBytes)}${pct(census.a, census.b)}`);
+  lines.push(`Python objects (their own blocks): ${humanBytes(census.a)} → ${humanBytes(census.b)}: ${signed(census.delta, humanBytes)}${pct(census.a, census.b)}`);
   const writable = d.memory.find((m) => m.kind === 'writable');
   if (writable) {
     lines.push(`Memory: ${humanBytes(writable.a)} → ${humanBytes(writable.b)} writable: ${signed(writable.delta, humanBytes)}${pct(writable.a, writable.b)}`);
