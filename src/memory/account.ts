@@ -10,6 +10,7 @@ import type { Allocator, MemoryReport, RawExtraction, RawHeap } from '../model/t
 import { cyclicGarbage } from './cycles.js';
 import { ObjectGraph } from './graph.js';
 import { glibcStats } from './glibc-stats.js';
+import { addressNamer, findPointers, type Region } from './pointers.js';
 
 const PF_W = 2;
 
@@ -21,21 +22,36 @@ export function allocatorOf(core: ElfCore, heap: RawHeap | null | undefined): Al
 }
 
 /** The thread stacks: the writable segments that hold a thread's stack pointer. */
-function stacksOf(core: ElfCore, raw: RawExtraction): { threads: number; bytes: number } {
-  const segments = new Set<number>();
+function stacksOf(core: ElfCore, raw: RawExtraction): { threads: number; bytes: number; regions: Region[] } {
+  const segments = new Map<number, string>();
   for (const t of raw.threads) {
     const sp = (t as { sp?: number | null }).sp;
     if (sp == null) continue;
     const i = core.segments.findIndex((s) => s.vaddr <= sp && sp < s.vaddr + s.memsz);
-    if (i >= 0) segments.add(i);
+    if (i >= 0) segments.set(i, `the stack of thread ${t.name ? `${t.name} ` : ''}(LWP ${t.lwp})`);
   }
   let bytes = 0;
-  for (const i of segments) bytes += core.segments[i]!.memsz;
-  return { threads: raw.threads.length, bytes };
+  const regions: Region[] = [];
+  for (const [i, what] of segments) {
+    const s = core.segments[i]!;
+    bytes += s.memsz;
+    regions.push({ start: s.vaddr, end: s.vaddr + s.memsz, what });
+  }
+  return { threads: raw.threads.length, bytes, regions };
 }
 
 /** In-use chunks split between those Python objects own and the rest (native memory). */
-function attribute(census: Census, fastbins: Set<number>): { python: number; native: MemoryReport['native'] } {
+interface Attribution {
+  python: number;
+  native: NonNullable<MemoryReport['native']>;
+  /** The chunk holding an address, in words, or null. */
+  chunkOf: (addr: number) => string | null;
+}
+
+/** How many of the largest native chunks get a search for what points at them. */
+const SEARCHED_CHUNKS = 5;
+
+function attribute(census: Census, fastbins: Set<number>): Attribution {
   const { address, size } = census.facts.chunks;
   const order = Array.from(address.keys()).sort((a, b) => address[a]! - address[b]!);
   const sorted = Float64Array.from(order, (i) => address[i]!);
@@ -71,7 +87,25 @@ function attribute(census: Census, fastbins: Set<number>): { python: number; nat
     .map(([s, count]) => ({ size: s, count, bytes: s * count }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 10);
-  return { python, native: { bytes: nativeBytes, chunks: nativeChunks, topSizes } };
+  const biggest = order
+    .map((i, k) => ({ k, address: sorted[k]!, size: size[i]! }))
+    .filter((c) => !owned[c.k] && !fastbins.has(c.address))
+    .sort((a, b) => b.size - a.size)
+    .slice(0, SEARCHED_CHUNKS)
+    .map((c) => ({ address: c.address, size: c.size, pointedFrom: [] as string[] }));
+  const sizes = Float64Array.from(order, (i) => size[i]!);
+  const chunkOf = (addr: number): string | null => {
+    let lo = 0;
+    let hi = sorted.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! > addr) hi = mid - 1;
+      else if (sorted[mid]! + sizes[mid]! <= addr) lo = mid + 1;
+      else return `the malloc chunk at 0x${sorted[mid]!.toString(16)} (${sizes[mid]!.toLocaleString('en-US')} bytes, ${owned[mid] ? 'a Python object or its buffer' : 'native'})`;
+    }
+    return null;
+  };
+  return { python, native: { bytes: nativeBytes, chunks: nativeChunks, topSizes, biggest }, chunkOf };
 }
 
 export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census | null, opts: { sysroot?: string } = {}): MemoryReport {
@@ -80,7 +114,8 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
   const writableBytes = core.segments.filter((s) => s.flags & PF_W).reduce((n, s) => n + s.memsz, 0);
   const stacks = stacksOf(core, raw);
   const report: MemoryReport = {
-    allocator, writableBytes, breakdown: [], glibc: null, pymalloc: null, gc: null, native: null, cycles: null, stacks,
+    allocator, writableBytes, breakdown: [], glibc: null, pymalloc: null, gc: null, native: null, cycles: null,
+    stacks: { threads: stacks.threads, bytes: stacks.bytes },
   };
   const memory = new CoreMemory(core, opts);
   try {
@@ -113,6 +148,12 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
       const split = attribute(census, g.fastbinChunks);
       mallocPython = split.python;
       report.native = split.native;
+      const regions: Region[] = [
+        ...stacks.regions,
+        ...(census.facts.pymalloc?.regions ?? []).map((r) => ({ ...r, what: 'a pymalloc arena (small Python objects and buffers)' })),
+      ];
+      const pointers = findPointers(memory, core, split.native.biggest.map((c) => c.address + 16), addressNamer(core, regions, split.chunkOf));
+      for (const c of split.native.biggest) c.pointedFrom = pointers.get(c.address + 16) ?? [];
       mallocFree = g.totals.fastSize + g.totals.restSize + census.facts.tcache.bytes;
     }
     const pymallocFree = report.pymalloc ? report.pymalloc.arenaBytes - report.pymalloc.usedBytes : 0;
@@ -120,7 +161,10 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
       { kind: 'python-objects', bytes: Math.max(0, objectBytes - mallocPython), detail: census ? `${census.stats.objects.toLocaleString('en-US')} objects (census), with the buffers they own` : 'no census' },
       {
         kind: 'pymalloc-free', bytes: pymallocFree,
-        detail: report.pymalloc ? `${report.pymalloc.arenas} arenas, ${pct(report.pymalloc.blocksUsed, report.pymalloc.blocksUsed + report.pymalloc.blocksFree)} of blocks used` : 'pymalloc not found',
+        detail: report.pymalloc
+          ? `${report.pymalloc.arenas} arenas, ${pct(report.pymalloc.blocksUsed, report.pymalloc.blocksUsed + report.pymalloc.blocksFree)} of blocks used` +
+            (report.pymalloc.sparseArenas ? `; ${report.pymalloc.sparseArenas} arenas kept alive by a quarter or less of their pools` : '')
+          : 'pymalloc not found',
       },
     ];
     if (report.glibc) {

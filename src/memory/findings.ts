@@ -56,7 +56,14 @@ function nativeMemory(m: MemoryReport): Finding | null {
     detail:
       `${n.chunks.toLocaleString('en-US')} malloc chunks are in use but belong to no Python object the census found (objects over 512 bytes and the buffers of lists, dicts, sets and bytearrays). ` +
       'Memory like this is held by C extensions, ctypes, or native libraries: a native leak when it grows from dump to dump.',
-    evidence: [`the biggest sizes: ${sizes.join('; ')}`, `Python objects (census): ${humanBytes(part(m, 'python-objects') + part(m, 'malloc-python'))}`],
+    evidence: [
+      `the sizes that take the most: ${sizes.join('; ')}`,
+      ...(n.biggest ?? []).slice(0, 3).map((c) =>
+        `the chunk of ${c.size.toLocaleString('en-US')} bytes at 0x${c.address.toString(16)}: ` +
+        (c.pointedFrom.length ? `its address is held at ${c.pointedFrom.join('; ')}` : 'no pointer to it anywhere in writable memory (leaked, or known only by an encoded value such as a Python int)'),
+      ),
+      `Python objects (census): ${humanBytes(part(m, 'python-objects') + part(m, 'malloc-python'))}`,
+    ],
     remedy: 'Find the C code that allocates these sizes (a C extension, ctypes calls to malloc, a native library) and check that it frees them; compare two dumps of the process to see whether the amount grows.',
   };
 }

@@ -196,7 +196,13 @@ export interface MemoryReport {
   } | null;
   pymalloc: { arenas: number; arenaBytes: number; poolsUsed: number; poolsFree: number; blocksUsed: number; blocksFree: number; usedBytes: number; sparseArenas: number; sparseArenaBytes: number } | null;
   gc: { enabled: boolean; collecting: boolean; thresholds: number[]; counts: number[]; garbage: number } | null;
-  native: { bytes: number; chunks: number; topSizes: { size: number; count: number; bytes: number }[] } | null;
+  native: {
+    bytes: number;
+    chunks: number;
+    topSizes: { size: number; count: number; bytes: number }[];
+    /** The largest native chunks, and the places in memory that hold their address. */
+    biggest: { address: number; size: number; pointedFrom: string[] }[];
+  } | null;
   cycles: { tracked: number; objects: number; bytes: number; byType: { type: string; module: string | null; count: number; bytes: number }[] } | null;
   stacks: { threads: number; bytes: number };
 }
