@@ -2,19 +2,22 @@
 // Ratios, not absolute times, are what to compare: these machines are noisy.
 //   npm run bench                 ingest vs py-bt, and the census on a 6.6M-object core
 //   npm run bench -- --big        also the census's peak memory on a core of about 2 GB
+//   npm run bench -- --jobs-only  only the --jobs 1 / --jobs 2 comparison on an archive
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { humanBytes } from '../src/format/units.js';
 import { FIXTURE_PYTHON } from './lib/fixture-cores.js';
 import { DEFAULT_ROWS, gdbPoolWalk, heapBenchCore } from './lib/heap-bench-core.js';
+import { archiveOfCores } from './lib/archive-bench.js';
 import { defaultCoresDir, makeCores } from './make-cores.js';
 
 const cli = join(packageRoot, 'dist', 'src', 'cli', 'main.js');
 const REPS = 5;
 const big = process.argv.includes('--big');
+const jobsOnly = process.argv.includes('--jobs-only');
 
 function timeIt(cmd: string, args: string[]): number {
   const started = performance.now();
@@ -60,22 +63,25 @@ function sequentialReadMs(path: string): number {
   return performance.now() - started;
 }
 
+const manifest = await makeCores();
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpus, ${humanBytes(totalmem())} memory; node ${process.version}`);
 
-// 1. The ingest of a core with threads, beside gdb's own py-bt on the same core.
-const manifest = await makeCores();
-const threadsCore = manifest.cores.find((c) => c.workload === 'threads')!.core;
-console.log(`\n== ingest: ${threadsCore} (${humanBytes(statSync(threadsCore).size)}, 7 threads)`);
-const pybt: number[] = [];
-const ours: number[] = [];
-for (let i = 0; i < REPS; i++) {
-  // Alternate the two so that drift in the machine's load hits both alike.
-  pybt.push(timeIt('gdb', ['-batch', '-ex', 'thread apply all py-bt', FIXTURE_PYTHON, threadsCore]));
-  ours.push(timeIt(process.execPath, [cli, 'ingest', threadsCore, '--db', freshDb()]));
+async function ingestBench(): Promise<void> {
+  // 1. The ingest of a core with threads, beside gdb's own py-bt on the same core.
+  const threadsCore = manifest.cores.find((c) => c.workload === 'threads')!.core;
+  console.log(`\n== ingest: ${threadsCore} (${humanBytes(statSync(threadsCore).size)}, 7 threads)`);
+  const pybt: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    // Alternate the two so that drift in the machine's load hits both alike.
+    pybt.push(timeIt('gdb', ['-batch', '-ex', 'thread apply all py-bt', FIXTURE_PYTHON, threadsCore]));
+    ours.push(timeIt(process.execPath, [cli, 'ingest', threadsCore, '--db', freshDb()]));
+  }
+  console.log(`gdb -batch -ex 'thread apply all py-bt' (baseline): median ${secs(median(pybt))} of ${REPS}`);
+  console.log(`coroner ingest (stacks, locals, states, census, findings, stored): median ${secs(median(ours))} of ${REPS}`);
+  console.log(`ratio ingest / py-bt: ${(median(ours) / median(pybt)).toFixed(2)}x (target <= 1.5x)`);
+
 }
-console.log(`gdb -batch -ex 'thread apply all py-bt' (baseline): median ${secs(median(pybt))} of ${REPS}`);
-console.log(`coroner ingest (stacks, locals, states, census, findings, stored): median ${secs(median(ours))} of ${REPS}`);
-console.log(`ratio ingest / py-bt: ${(median(ours) / median(pybt)).toFixed(2)}x (target <= 1.5x)`);
 
 // 2. The census on a core of millions of objects, beside a plain gdb-Python walk of the same pools.
 async function censusBench(rows: number, withBaseline: boolean): Promise<void> {
@@ -100,5 +106,37 @@ async function censusBench(rows: number, withBaseline: boolean): Promise<void> {
   console.log(`ratio census / gdb-Python walk: ${(rate / baseRate).toFixed(1)}x faster (target >= 10x)`);
 }
 
-await censusBench(DEFAULT_ROWS, true);
-if (big) await censusBench(2_800_000, false);
+if (!jobsOnly) {
+  await ingestBench();
+  await censusBench(DEFAULT_ROWS, true);
+  if (big) await censusBench(2_800_000, false);
+}
+
+// 3. A CI artifact archive of a dozen cores (several processes, a duplicate, a broken core),
+// ingested with --jobs 1 and --jobs 2.
+async function jobsBench(gzip: boolean): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'coroner-bench-archive-'));
+  const picked = manifest.cores.filter((c) => c.workload !== 'native' && !c.workload.startsWith('fragmentation')).map((c) => c.core).slice(0, 10);
+  const broken = join(dir, 'core.999');
+  writeFileSync(broken, readFileSync(picked[0]!).subarray(0, 1 << 20));
+  const archive = await archiveOfCores([...picked, picked[1]!, broken], join(dir, gzip ? 'artifacts.tar.gz' : 'artifacts.tar'), { gzip });
+  console.log(`\n== --jobs 1 vs --jobs 2: ${archive} (${humanBytes(statSync(archive).size)}, ${picked.length + 2} cores: one duplicate, one broken)`);
+  const ingestArchive = (jobs: number): number => {
+    const started = performance.now();
+    const r = spawnSync(process.execPath, [cli, 'ingest', archive, '--db', freshDb(), '--jobs', String(jobs)], { encoding: 'utf8' });
+    if (!/\d+ ingested, 1 skipped as duplicates, 1 failed/.test(r.stdout)) throw new Error(`unexpected ingest of ${archive}: ${r.stdout}${r.stderr}`);
+    return performance.now() - started;
+  };
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    one.push(ingestArchive(1));
+    two.push(ingestArchive(2));
+  }
+  console.log(`--jobs 1: median ${secs(median(one))}; --jobs 2: median ${secs(median(two))} of 3`);
+  console.log(`ratio --jobs 2 / --jobs 1: ${(median(two) / median(one)).toFixed(2)} (target <= 0.65)`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await jobsBench(false);
+await jobsBench(true);

@@ -2,9 +2,9 @@
 // Entries are cores/NAME; a core named twice gets NAME.2, NAME.3, ... (the same core twice is
 // then a duplicate for ingest to skip).
 import { basename } from 'node:path';
-import { writeTarGz, type TarItem } from '../../src/bundle/tar-gz.js';
+import { writeTar, type TarItem } from '../../src/bundle/tar-gz.js';
 
-export async function archiveOfCores(cores: string[], out: string): Promise<string> {
+export async function archiveOfCores(cores: string[], out: string, opts: { gzip?: boolean } = {}): Promise<string> {
   const used = new Map<string, number>();
   const items: TarItem[] = cores.map((core) => {
     const name = basename(core);
@@ -13,6 +13,6 @@ export async function archiveOfCores(cores: string[], out: string): Promise<stri
     return { header: { name: `cores/${n === 1 ? name : `${name}.${n}`}` }, file: core };
   });
   // Fast compression: cores are mostly zero pages, and the archive is made before any timing.
-  await writeTarGz(out, items, { level: 1 });
+  await writeTar(out, items, { level: 1, gzip: opts.gzip ?? true });
   return out;
 }

@@ -36,9 +36,16 @@ async function addEntry(pack: tar.Pack, item: TarItem): Promise<void> {
 }
 
 export async function writeTarGz(out: string, items: Iterable<TarItem>, opts: { level?: number } = {}): Promise<void> {
+  return writeTar(out, items, { ...opts, gzip: true });
+}
+
+/** A tar archive, gzip'd or not, written to a side file and renamed into place when whole. */
+export async function writeTar(out: string, items: Iterable<TarItem>, opts: { level?: number; gzip: boolean }): Promise<void> {
   const part = `${out}.part-${process.pid}`;
   const pack = tar.pack();
-  const written = pipeline(pack, createGzip({ level: opts.level }), createWriteStream(part));
+  const written = opts.gzip
+    ? pipeline(pack, createGzip({ level: opts.level }), createWriteStream(part))
+    : pipeline(pack, createWriteStream(part));
   written.catch((err: Error) => pack.destroy(err));
   try {
     for (const item of items) await addEntry(pack, item);

@@ -1,6 +1,7 @@
 // Cores inside a stream (an archive file, or standard input): a tar or tar.gz archive, a gzip'd
 // core, or a bare core. Each core is written once to a temporary file as it streams by, never
 // held in memory; entries are checked by tar-rules, and a bundle is handed to unpack-bundle.
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,10 +15,18 @@ import { problem, removing, type CoreSource, type InputItem } from './source.js'
 import { drain, entryName, entryRefusal, isFileEntry, type TarEntry } from './tar-rules.js';
 import { bundleSources } from './unpack-bundle.js';
 
-async function copyToScratch(stream: AsyncIterable<Buffer>, scratch: Scratch): Promise<string> {
+/** Copy a core out of the stream, hashing it on the way: the copy is then never read just to hash it. */
+async function copyToScratch(stream: AsyncIterable<Buffer>, scratch: Scratch): Promise<{ path: string; sha256: string }> {
   const path = scratch.next('core');
-  await pipeline(stream, createWriteStream(path, { mode: 0o600 }));
-  return path;
+  const hash = createHash('sha256');
+  const hashing = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  };
+  await pipeline(stream, hashing, createWriteStream(path, { mode: 0o600 }));
+  return { path, sha256: hash.digest('hex') };
 }
 
 /** The cores a stream holds, in order; NAME is how the user knows the stream (a path, or "stdin"). */
@@ -34,8 +43,8 @@ export async function* streamSources(
     }
     const magic = magicOf(head);
     if (magic === 'elf') {
-      const path = await copyToScratch(stream, scratch);
-      yield { source: { path, name, copied: true, cleanup: removing(path) } };
+      const { path, sha256 } = await copyToScratch(stream, scratch);
+      yield { source: { path, name, sha256, copied: true, cleanup: removing(path) } };
     } else if (magic === 'tar') {
       for await (const item of tarSources(stream, name, scratch)) {
         if ('source' in item) where = item.source.name;
@@ -86,6 +95,6 @@ async function memberSource(entry: TarEntry, where: string, scratch: Scratch): P
     await drain(stream);
     return null;
   }
-  const path = await copyToScratch(stream, scratch);
-  return { path, name: where, takenAt: entry.header.mtime?.toISOString(), copied: true, cleanup: removing(path) };
+  const { path, sha256 } = await copyToScratch(stream, scratch);
+  return { path, name: where, sha256, takenAt: entry.header.mtime?.toISOString(), copied: true, cleanup: removing(path) };
 }

@@ -8,7 +8,7 @@ import PQueue from 'p-queue';
 import { CoronerError, errorKind, errorLine } from '../errors.js';
 import { extractWithGdb, resolveExecutable, type GdbOptions } from '../extract/gdb-run.js';
 import { buildDump } from '../model/build.js';
-import { analyzeHeap } from '../memory/analyze.js';
+import { analyzeHeapInWorker } from '../memory/analyze.js';
 import type { CoreFacts } from '../model/types.js';
 import type { Db } from '../store/db.js';
 import { findBySha, saveDump } from '../store/dumps.js';
@@ -65,7 +65,7 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
   const abort = new AbortController();
   const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal });
   analysis.catch(() => {});
-  const sha256 = await sha256File(path, source.copied ? undefined : (n) => status.read(n));
+  const sha256 = source.sha256 ?? (await sha256File(path, source.copied ? undefined : (n) => status.read(n)));
   const existing = seen.get(sha256) ?? (opts.force ? null : findBySha(db, sha256));
   if (existing !== null) {
     abort.abort();
@@ -88,7 +88,7 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
     lwps: elf.lwps,
     mappedFiles: elf.mappedFiles,
   };
-  const census = await analyzeHeap(elf, raw, { sysroot: opts.sysroot });
+  const census = await analyzeHeapInWorker(elf, raw, { sysroot: opts.sysroot });
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
   // Another worker may have stored the same core meanwhile: look again inside the write.

@@ -15,6 +15,8 @@ export interface CoreSource {
   debugDir?: string;
   /** Temporary paths other than `path`, and how lines show them (a bundle's sysroot). */
   aliases?: [string, string][];
+  /** The core's sha256 when it was computed as the core was copied out. */
+  sha256?: string;
   /** True when path is a temporary copy, whose bytes were counted as they were copied. */
   copied?: boolean;
   /** Deletes the temporary copy once the core is analyzed. */

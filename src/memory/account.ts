@@ -11,6 +11,7 @@ import { cyclicGarbage } from './cycles.js';
 import { ObjectGraph } from './graph.js';
 import { glibcStats } from './glibc-stats.js';
 import { addressNamer, findPointers, type Region } from './pointers.js';
+import { NATIVE_FLOOR } from './findings.js';
 
 const PF_W = 2;
 
@@ -152,8 +153,11 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
         ...stacks.regions,
         ...(census.facts.pymalloc?.regions ?? []).map((r) => ({ ...r, what: 'a pymalloc arena (small Python objects and buffers)' })),
       ];
-      const pointers = findPointers(memory, core, split.native.biggest.map((c) => c.address + 16), addressNamer(core, regions, split.chunkOf));
-      for (const c of split.native.biggest) c.pointedFrom = pointers.get(c.address + 16) ?? [];
+      // Searching all writable memory costs a read of the core: only as evidence for a finding.
+      if (split.native.bytes >= NATIVE_FLOOR) {
+        const pointers = findPointers(memory, core, split.native.biggest.map((c) => c.address + 16), addressNamer(core, regions, split.chunkOf));
+        for (const c of split.native.biggest) c.pointedFrom = pointers.get(c.address + 16) ?? [];
+      }
       mallocFree = g.totals.fastSize + g.totals.restSize + census.facts.tcache.bytes;
     }
     const pymallocFree = report.pymalloc ? report.pymalloc.arenaBytes - report.pymalloc.usedBytes : 0;
