@@ -83,8 +83,14 @@ export function formatMemory(m: MemoryReport): string[] {
   const width = Math.max(...m.breakdown.map((p) => BREAKDOWN_LABELS[p.kind].length));
   const sizes = m.breakdown.map((p) => humanBytes(p.bytes));
   const sizeWidth = Math.max(...sizes.map((s) => s.length));
+  const mp = m.mappings;
   return [
     `Memory in the core: ${humanBytes(m.writableBytes)} writable (allocator: ${m.allocator})`,
+    ...(mp
+      ? [`  mappings: ${humanBytes(mp.total)} in all (${humanBytes(mp.dumped)} in the core), ${humanBytes(mp.fileBacked)} file-backed, ` +
+          `${humanBytes(mp.anonymousWritable)} anonymous writable, ${humanBytes(mp.notWritable)} not writable (read-only, or reserved with no access); ` +
+          `pymalloc arenas ${humanBytes(mp.pymallocArenas)}, glibc heaps ${humanBytes(mp.glibcHeaps)}, thread stacks ${humanBytes(mp.threadStacks)}`]
+      : []),
     ...m.breakdown.map((p, i) => `  ${BREAKDOWN_LABELS[p.kind].padEnd(width)}  ${sizes[i]!.padStart(sizeWidth)}   ${p.detail}`),
   ];
 }

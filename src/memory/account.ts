@@ -117,6 +117,7 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
   const report: MemoryReport = {
     allocator, writableBytes, breakdown: [], glibc: null, pymalloc: null, gc: null, native: null, cycles: null,
     stacks: { threads: stacks.threads, bytes: stacks.bytes },
+    mappings: mappingsOf(core, stacks.bytes, (census?.facts.pymalloc?.arenas ?? 0) * (heap?.pymalloc?.arena_size ?? 0)),
   };
   const memory = new CoreMemory(core, opts);
   try {
@@ -182,10 +183,29 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
     const known = parts.reduce((n, p) => n + p.bytes, 0);
     parts.push({ kind: 'other', bytes: Math.max(0, writableBytes - known), detail: allocator === 'glibc' ? 'data of libraries, other mappings' : `the ${allocator} allocator's memory and other mappings` });
     report.breakdown = parts;
+    report.mappings.glibcHeaps = report.glibc?.totals.systemCurrent ?? 0;
     return report;
   } finally {
     memory.close();
   }
+}
+
+/** Totals of the mappings by kind: program headers for sizes and rights, NT_FILE for file backing. */
+function mappingsOf(core: ElfCore, stackBytes: number, arenaBytes: number): MemoryReport['mappings'] {
+  let fileBacked = 0;
+  for (const m of core.mappedFiles) fileBacked += m.end - m.start;
+  const fileAt = (addr: number): boolean => core.mappedFiles.some((m) => m.start <= addr && addr < m.end);
+  let total = 0;
+  let anonymousWritable = 0;
+  let notWritable = 0;
+  let dumped = 0;
+  for (const s of core.segments) {
+    total += s.memsz;
+    dumped += s.filesz;
+    if (!(s.flags & PF_W)) notWritable += s.memsz;
+    else if (!fileAt(s.vaddr)) anonymousWritable += s.memsz;
+  }
+  return { total, fileBacked, anonymousWritable, notWritable, threadStacks: stackBytes, pymallocArenas: arenaBytes, glibcHeaps: 0, dumped };
 }
 
 function pct(part: number, whole: number): string {

@@ -205,6 +205,8 @@ export interface MemoryReport {
   } | null;
   cycles: { tracked: number; objects: number; bytes: number; byType: { type: string; module: string | null; count: number; bytes: number }[] } | null;
   stacks: { threads: number; bytes: number };
+  /** The process's mappings as the core holds them, by kind (bytes of address space). */
+  mappings: { total: number; fileBacked: number; anonymousWritable: number; notWritable: number; threadStacks: number; pymallocArenas: number; glibcHeaps: number; dumped: number };
 }
 
 /** Facts read by coroner itself from the ELF core (program headers and notes). */
