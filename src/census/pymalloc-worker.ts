@@ -30,8 +30,7 @@ try {
   tally.resolveDictKeys(memory);
   const parts = tally.parts();
   const result: WorkerResult = { walk, parts };
-  const t = parts.tracked;
-  const transfer = [parts.count, parts.bytes, parts.buffers, parts.owned, t.address, t.type, t.refcnt, t.bytes].map((a) => a.buffer as ArrayBuffer);
+  const transfer = [parts.count, parts.bytes, parts.buffers, parts.owned, parts.tracked.address].map((a) => a.buffer as ArrayBuffer);
   parentPort!.postMessage(result, transfer);
 } finally {
   memory.close();

@@ -55,14 +55,21 @@ export function mergeWalk(into: PymallocWalk, other: PymallocWalk): void {
   });
 }
 
-/** Indices of the arena table's slots that hold an arena. */
+/**
+ * Indices of the arena table's slots that hold an arena, in the order of the arenas' addresses:
+ * walked in that order, the objects come out sorted by address, which the collector's graph
+ * relies on to find objects by address without an index of its own.
+ */
 export function usedArenas(memory: CoreMemory, p: RawPymalloc): number[] {
   const ao = p.arena_object;
   const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
   if (!table) return [];
-  const used: number[] = [];
-  for (let a = 0; a < p.maxarenas; a++) if (table.readBigUInt64LE(a * ao.sizeof + ao.address) !== 0n) used.push(a);
-  return used;
+  const used: { slot: number; address: number }[] = [];
+  for (let a = 0; a < p.maxarenas; a++) {
+    const address = Number(table.readBigUInt64LE(a * ao.sizeof + ao.address));
+    if (address !== 0) used.push({ slot: a, address });
+  }
+  return used.sort((x, y) => x.address - y.address).map((u) => u.slot);
 }
 
 /** Walk the arenas at the given slots of the arena table (all by default). */

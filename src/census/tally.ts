@@ -4,7 +4,7 @@
 // address order, which turns a million random reads into one sequential pass.
 import type { CensusRow, RawHeap } from '../model/types.js';
 import type { CoreMemory } from '../ingest/core-memory.js';
-import { Column } from './column.js';
+import { Column, concat } from './column.js';
 import { Kind, TypeTable, bufferBytes } from './objects.js';
 
 /** Buffers larger than this come from malloc, not pymalloc. */
@@ -20,12 +20,12 @@ export interface TallyParts {
   tracked: TrackedParts;
 }
 
-/** The GC-tracked objects the walk saw, for the cyclic-garbage analysis. */
+/**
+ * The GC-tracked objects the walk saw, for the cyclic-garbage analysis: their addresses only
+ * (there can be tens of millions; type and refcount are read again from the core when needed).
+ */
 export interface TrackedParts {
   address: Float64Array;
-  type: Float64Array;
-  refcnt: Float64Array;
-  bytes: Float64Array;
 }
 
 export class Tally {
@@ -38,7 +38,10 @@ export class Tally {
   private readonly dictType: number;
   /** Pointers to malloc'd memory that Python objects own (their buffers over 512 bytes, or themselves). */
   readonly owned = new Column();
-  readonly tracked = { address: new Column(), type: new Column(), refcnt: new Column(), bytes: new Column() };
+  private readonly tracked = new Column();
+  /** The tracked objects of other tallies merged into this one, kept apart until parts() joins them. */
+  private readonly mergedTracked: TrackedParts[] = [];
+  private readonly mergedOwned: Float64Array[] = [];
 
   constructor(
     private readonly types: TypeTable,
@@ -69,10 +72,7 @@ export class Tally {
     const types = this.types;
     // A tracked GC object: its GC head (just before it) links it into a generation.
     if (types.pre[ti]! >= 16 && o >= 16 && this.u64(u32, o - 16) !== 0) {
-      this.tracked.address.push(this.base + o);
-      this.tracked.type.push(ti);
-      this.tracked.refcnt.push(this.u64(u32, o + h.object.refcnt));
-      this.tracked.bytes.push(block);
+      this.tracked.push(this.base + o);
     }
     // An instance whose attributes live in a values array (no dict object yet) owns that array.
     const values = types.valuesSize[ti]!;
@@ -113,10 +113,13 @@ export class Tally {
    */
   parts(): TallyParts {
     if (this.keys.length) throw new Error('resolve the dict key tables before taking the parts of a tally');
-    const t = this.tracked;
+    const f64 = (n: number): Float64Array => new Float64Array(n);
+    // Merged tallies come first: the workers walk pymalloc in address order, this thread what follows.
+    const tracked = [...this.mergedTracked.splice(0).map((t) => t.address), this.tracked.detach()];
     return {
-      count: this.count, bytes: this.bytes, buffers: this.buffers, owned: this.owned.detach(),
-      tracked: { address: t.address.detach(), type: t.type.detach(), refcnt: t.refcnt.detach(), bytes: t.bytes.detach() },
+      count: this.count, bytes: this.bytes, buffers: this.buffers,
+      owned: concat([...this.mergedOwned.splice(0), this.owned.detach()], f64),
+      tracked: { address: tracked.length === 1 ? tracked[0]! : concat(tracked, f64) },
     };
   }
 
@@ -126,11 +129,8 @@ export class Tally {
       this.bytes[i]! += parts.bytes[i]!;
       this.buffers[i]! += parts.buffers[i]!;
     }
-    this.owned.append(parts.owned);
-    this.tracked.address.append(parts.tracked.address);
-    this.tracked.type.append(parts.tracked.type);
-    this.tracked.refcnt.append(parts.tracked.refcnt);
-    this.tracked.bytes.append(parts.tracked.bytes);
+    this.mergedOwned.push(parts.owned);
+    this.mergedTracked.push(parts.tracked);
   }
 
   /**

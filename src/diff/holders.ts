@@ -69,7 +69,7 @@ function dictEntries(g: ObjectGraph, addr: number): [number, number][] {
 }
 
 function describe(g: ObjectGraph, i: number): { text: string; entries: number | null } {
-  const ti = g.tracked.type[i]!;
+  const ti = g.type[i]!;
   const name = g.types.modules[ti] ? `${g.types.modules[ti]}.${g.types.names[ti]}` : g.types.names[ti]!;
   const kind = g.types.kind[ti];
   const addr = g.tracked.address[i]!;
@@ -83,7 +83,7 @@ function describe(g: ObjectGraph, i: number): { text: string; entries: number | 
 
 /** How `parent` refers to `child`, in words: a dict key, a list index, a module's global. */
 function step(g: ObjectGraph, parent: number, child: number): string {
-  const pti = g.tracked.type[parent]!;
+  const pti = g.type[parent]!;
   const paddr = g.tracked.address[parent]!;
   const caddr = g.tracked.address[child]!;
   if (g.types.kind[pti] === Kind.Dict) {
@@ -99,7 +99,7 @@ function step(g: ObjectGraph, parent: number, child: number): string {
 }
 
 function moduleName(g: ObjectGraph, i: number): string | null {
-  if (g.types.kind[g.tracked.type[i]!] !== Kind.Module || !g.heap.module) return null;
+  if (g.types.kind[g.type[i]!] !== Kind.Module || !g.heap.module) return null;
   return strValue(g.mem, g.heap, g.mem.u64(g.tracked.address[i]! + g.heap.module.name));
 }
 
@@ -113,8 +113,8 @@ function pathUp(g: ObjectGraph, from: number): { chain: number[]; root: string }
     if (name !== null) return { chain, root: `module ${name}` };
     const refs = g.referrers(cur).filter((r) => !seen.has(r));
     // A module (or its __dict__) first: that is the path people recognise.
-    const pick = refs.find((r) => g.types.kind[g.tracked.type[r]!] === Kind.Module) ??
-      refs.find((r) => g.referrers(r).some((m) => g.types.kind[g.tracked.type[m]!] === Kind.Module)) ?? refs[0];
+    const pick = refs.find((r) => g.types.kind[g.type[r]!] === Kind.Module) ??
+      refs.find((r) => g.referrers(r).some((m) => g.types.kind[g.type[m]!] === Kind.Module)) ?? refs[0];
     if (pick === undefined) {
       return { chain, root: g.gcRefs[cur]! > 0 ? 'referenced from outside the tracked objects (a frame, a C global, an untracked container)' : 'no referrer found' };
     }
@@ -132,8 +132,10 @@ export function findHolders(g: ObjectGraph, targets: { type: string; module: str
     const held = new Float64Array(g.n);
     let instances = 0;
     for (let i = 0; i < g.n; i++) {
-      for (let e = g.first[i]!; e < g.first[i + 1]!; e++) if (g.tracked.type[g.edges[e]!] === ti) held[i]!++;
-      if (g.tracked.type[i] === ti) instances++;
+      g.forEachReferent(i, (j) => {
+        if (g.type[j] === ti) held[i]!++;
+      });
+      if (g.type[i] === ti) instances++;
     }
     if (instances === 0) continue;
     let best = -1;
@@ -154,7 +156,7 @@ export function findHolders(g: ObjectGraph, targets: { type: string; module: str
       module: target.module,
       instances,
       held: held[best]!,
-      holder: { type: g.types.names[g.tracked.type[best]!]!, module: g.types.modules[g.tracked.type[best]!]!, address: g.tracked.address[best]!, entries: holder.entries },
+      holder: { type: g.types.names[g.type[best]!]!, module: g.types.modules[g.type[best]!]!, address: g.tracked.address[best]!, entries: holder.entries },
       summary: `${held[best]!.toLocaleString('en-US')} of ${instances.toLocaleString('en-US')} ${name} are held by one ${holder.text}: ${where}`,
       path: lines,
     });
@@ -168,7 +170,7 @@ export async function holdersInCore(corePath: string, heap: RawHeap, targets: { 
   const census = await takeCensus(elf, heap);
   const memory = new CoreMemory(elf);
   try {
-    return findHolders(new ObjectGraph(memory, heap, census.facts.types, census.facts.tracked), targets);
+    return findHolders(new ObjectGraph(memory, heap, census.facts.types, census.facts.tracked, { edges: true }), targets);
   } finally {
     memory.close();
   }

@@ -4,7 +4,7 @@
 import type { CoreMemory } from './core-memory.js';
 
 const PAGE = 16384;
-const SLOTS = 8192; // 128 MiB at most
+const SLOTS = 4096; // 64 MiB at most
 const TWO32 = 4294967296;
 
 export class PageCache {

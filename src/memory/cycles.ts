@@ -12,36 +12,36 @@ export interface CycleReport {
 }
 
 export function cyclicGarbage(g: ObjectGraph): CycleReport {
-  const { n, first, edges, gcRefs, tracked, types } = g;
+  const { n, gcRefs, types } = g;
   const alive = new Uint8Array(n);
-  const stack: number[] = [];
+  // Each node is pushed once at most: a stack of n entries is enough.
+  const stack = new Int32Array(n);
+  let top = 0;
   for (let i = 0; i < n; i++) {
     if (gcRefs[i]! > 0) {
       alive[i] = 1;
-      stack.push(i);
+      stack[top++] = i;
     }
   }
-  while (stack.length) {
-    const i = stack.pop()!;
-    for (let e = first[i]!; e < first[i + 1]!; e++) {
-      const j = edges[e]!;
-      if (!alive[j]) {
-        alive[j] = 1;
-        stack.push(j);
-      }
+  const reach = (j: number): void => {
+    if (!alive[j]) {
+      alive[j] = 1;
+      stack[top++] = j;
     }
-  }
+  };
+  while (top > 0) g.forEachReferent(stack[--top]!, reach);
   const count = new Float64Array(types.length);
   const bytes = new Float64Array(types.length);
   let objects = 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
     if (alive[i]) continue;
-    const ti = tracked.type[i]!;
+    const ti = g.type[i]!;
+    const b = g.bytes(i);
     count[ti]!++;
-    bytes[ti]! += tracked.bytes[i]!;
+    bytes[ti]! += b;
     objects++;
-    total += tracked.bytes[i]!;
+    total += b;
   }
   const byType: CycleReport['byType'] = [];
   for (let ti = 0; ti < types.length; ti++) {

@@ -6,11 +6,10 @@
 // can only make garbage look alive, never the reverse.
 import type { CoreMemory } from '../ingest/core-memory.js';
 import { PageCache } from '../ingest/page-cache.js';
-import { AddressIndex, Kind, type TypeTable } from '../census/objects.js';
+import { Kind, type TypeTable } from '../census/objects.js';
 import type { TrackedParts } from '../census/tally.js';
 import type { RawHeap } from '../model/types.js';
 
-const TWO32 = 4294967296;
 const MAX_ITEMS = 1 << 26;
 
 /** Call visit for every object reference the object at `o` of type ti holds. */
@@ -74,15 +73,26 @@ export function traverse(mem: PageCache, heap: RawHeap, types: TypeTable, o: num
   for (const off of types.slots[ti]!) visit(mem.u64(o + off));
 }
 
+/**
+ * Tracked objects, found by address through a sorted copy of their addresses (a hash table of
+ * millions of entries would cost several times the memory), with the references between them kept
+ * only when asked (who-holds-what needs them; the collector's arithmetic does not).
+ */
 export class ObjectGraph {
   readonly n: number;
-  /** References between tracked objects: edges[first[i] .. first[i + 1]) are the objects i refers to. */
-  readonly first: Int32Array;
-  readonly edges: Int32Array;
   /** References from outside the tracked objects (C globals, frames, untracked containers). */
-  readonly gcRefs: Float64Array;
+  readonly gcRefs: Int32Array;
+  /** References between tracked objects: edges[first[i] .. first[i + 1]) are the objects i refers to. */
+  readonly first: Int32Array | null = null;
+  readonly edges: Int32Array | null = null;
   readonly mem: PageCache;
-  private readonly index: AddressIndex;
+  /** Each node's type index, read from its header. */
+  readonly type: Uint32Array;
+  /** Where the addresses are found: runs of ascending addresses in place, or a sorted copy. */
+  private readonly runs: [number, number][];
+  private readonly sorted: Float64Array | null = null;
+  /** perm[k]: the node whose address is sorted[k] (only with a sorted copy). */
+  private readonly perm: Uint32Array | null = null;
   private readonly typeAddress: number[];
 
   constructor(
@@ -90,22 +100,45 @@ export class ObjectGraph {
     readonly heap: RawHeap,
     readonly types: TypeTable,
     readonly tracked: TrackedParts,
+    opts: { edges?: boolean } = {},
   ) {
     const n = tracked.address.length;
     this.n = n;
-    this.index = new AddressIndex(Array.from(tracked.address));
+    // The census walks arenas in address order, so the addresses mostly come in a few ascending
+    // runs (pymalloc's, then malloc's); only when they do not is a sorted copy made.
+    const runs = ascendingRuns(tracked.address);
+    if (runs.length <= MAX_RUNS) {
+      this.runs = runs;
+    } else {
+      this.runs = [];
+      this.sorted = Float64Array.from(tracked.address).sort();
+      this.perm = new Uint32Array(n);
+      for (let i = 0; i < n; i++) this.perm[lowerBound(this.sorted, tracked.address[i]!, 0, n)] = i;
+    }
     this.typeAddress = heap.types.map((t) => t.address);
     this.mem = new PageCache(memory);
-    this.gcRefs = Float64Array.from(tracked.refcnt);
-    const first = new Int32Array(n + 1);
-    let edges = new Int32Array(Math.max(1024, n * 2));
+    // Type and refcount are read again from each object's header (in address order: the same pages).
+    const gcRefs = new Int32Array(n);
+    const type = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = tracked.address[i]!;
+      const t = this.mem.u64(o + heap.object.type);
+      type[i] = Math.max(0, types.index.get(t % TWO32, Math.floor(t / TWO32)));
+      gcRefs[i] = Math.min(Math.max(this.mem.u64(o + heap.object.refcnt), 0), 0x7fffffff);
+    }
+    this.gcRefs = gcRefs;
+    this.type = type;
+    let first: Int32Array | null = null;
+    let edges: Int32Array | null = opts.edges ? new Int32Array(Math.max(1024, n * 2)) : null;
+    if (edges) first = new Int32Array(n + 1);
     let m = 0;
     for (let i = 0; i < n; i++) {
-      first[i] = m;
+      if (first) first[i] = m;
       this.traverse(i, (addr) => {
         const j = this.find(addr);
         if (j < 0) return;
-        this.gcRefs[j]!--;
+        gcRefs[j]!--;
+        if (!edges) return;
         if (m === edges.length) {
           const bigger = new Int32Array(edges.length * 2);
           bigger.set(edges);
@@ -114,24 +147,59 @@ export class ObjectGraph {
         edges[m++] = j;
       });
     }
-    first[n] = m;
-    this.first = first;
-    this.edges = edges.subarray(0, m);
+    if (first && edges) {
+      first[n] = m;
+      this.first = first;
+      this.edges = edges.subarray(0, m);
+    }
   }
 
   /** The node of a tracked object's address, or -1. */
   find(addr: number): number {
-    return addr > 0 && addr % 8 === 0 ? this.index.get(addr % TWO32, Math.floor(addr / TWO32)) : -1;
+    if (addr <= 0 || addr % 8 !== 0) return -1;
+    if (this.sorted && this.perm) {
+      const k = lowerBound(this.sorted, addr, 0, this.n);
+      return k < this.n && this.sorted[k] === addr ? this.perm[k]! : -1;
+    }
+    const a = this.tracked.address;
+    for (const [lo, hi] of this.runs) {
+      if (addr < a[lo]! || addr > a[hi - 1]!) continue;
+      const k = lowerBound(a, addr, lo, hi);
+      if (k < hi && a[k] === addr) return k;
+    }
+    return -1;
   }
 
   traverse(i: number, visit: (addr: number) => void): void {
-    const ti = this.tracked.type[i]!;
+    const ti = this.type[i]!;
     traverse(this.mem, this.heap, this.types, this.tracked.address[i]!, ti, this.typeAddress[ti]!, visit);
   }
 
-  /** Nodes that refer to node j. */
+  /** The bytes node i's object asked its allocator for, rounded as pymalloc rounds (16). */
+  bytes(i: number): number {
+    const ti = this.type[i]!;
+    const t = this.types;
+    let request = t.basicsize[ti]! + t.pre[ti]!;
+    if (t.itemsize[ti]) request += t.itemsize[ti]! * Math.abs(this.mem.i64(this.tracked.address[i]! + this.heap.object.size));
+    return Math.ceil(request / 16) * 16;
+  }
+
+  /** The nodes node i refers to (from the kept edges, or by reading the object again). */
+  forEachReferent(i: number, visit: (j: number) => void): void {
+    if (this.first && this.edges) {
+      for (let e = this.first[i]!; e < this.first[i + 1]!; e++) visit(this.edges[e]!);
+      return;
+    }
+    this.traverse(i, (addr) => {
+      const j = this.find(addr);
+      if (j >= 0) visit(j);
+    });
+  }
+
+  /** Nodes that refer to node j (needs the edges). */
   referrers(j: number): number[] {
     const out: number[] = [];
+    if (!this.first || !this.edges) throw new Error('referrers need a graph built with its edges');
     for (let i = 0; i < this.n; i++) {
       for (let e = this.first[i]!; e < this.first[i + 1]!; e++) {
         if (this.edges[e] === j) {
@@ -142,4 +210,32 @@ export class ObjectGraph {
     }
     return out;
   }
+}
+
+const MAX_RUNS = 16;
+
+const TWO32 = 4294967296;
+
+/** [start, end) of each ascending run of the array. */
+function ascendingRuns(a: Float64Array): [number, number][] {
+  const runs: [number, number][] = [];
+  let start = 0;
+  for (let i = 1; i <= a.length; i++) {
+    if (i === a.length || a[i]! <= a[i - 1]!) {
+      if (i > start) runs.push([start, i]);
+      start = i;
+      if (runs.length > MAX_RUNS) return runs;
+    }
+  }
+  return runs;
+}
+
+/** The first index in [lo, hi) of a sorted range whose value is not below x. */
+function lowerBound(a: Float64Array, x: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
