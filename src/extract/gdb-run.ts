@@ -2,12 +2,13 @@
 // script printed. gdb resolves symbols, DWARF layouts and unwinds stacks; nothing the core
 // names is auto-loaded (an analyzer of untrusted cores must not run scripts they point at).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoronerError } from '../errors.js';
 import { gdbScriptDir } from '../paths.js';
+import { atInterrupt } from '../interrupt.js';
 import type { RawExtraction } from '../model/types.js';
 
 export interface GdbOptions {
@@ -63,6 +64,7 @@ export function gdbArgs(corePath: string, exe: string, outPath: string, opts: Gd
 export async function extractWithGdb(corePath: string, exe: string, opts: GdbOptions): Promise<RawExtraction> {
   const dir = await mkdtemp(join(tmpdir(), 'coroner-gdb-'));
   const outPath = join(dir, 'out.json');
+  const release = atInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const { code, stderr, timedOut } = await runGdb(opts.gdb ?? 'gdb', gdbArgs(corePath, exe, outPath, opts), opts.timeoutMs, corePath, opts.signal);
     if (opts.signal?.aborted) throw new CoronerError(`${corePath}: analysis cancelled`, 'cancelled');
@@ -77,6 +79,7 @@ export async function extractWithGdb(corePath: string, exe: string, opts: GdbOpt
     if ('error' in doc) throw scriptError(corePath, exe, doc.error);
     return doc;
   } finally {
+    release();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -119,8 +122,11 @@ function runGdb(
       killGroup();
     }, timeoutMs);
     signal?.addEventListener('abort', killGroup, { once: true });
+    // gdb runs in a process group of its own: an interrupted coroner must take it along.
+    const release = atInterrupt(killGroup);
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      release();
       reject(
         err.code === 'ENOENT'
           ? new CoronerError(`${corePath}: gdb is not installed (or not on PATH); apt-get install gdb`, 'no-gdb')
@@ -129,6 +135,7 @@ function runGdb(
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      release();
       signal?.removeEventListener('abort', killGroup);
       resolve({ code, stderr, timedOut });
     });

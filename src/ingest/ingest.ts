@@ -61,12 +61,16 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
   const opts = { ...given, sysroot: given.sysroot ?? source.sysroot, debugDir: given.debugDir ?? source.debugDir };
   const elf = await readElfCore(path);
   const exe = resolveExecutable(path, executableOf(elf), opts);
-  // Hash and analyze at once: the hash decides whether the analysis is kept.
+  const duplicateOf = (sha: string): number | null => seen.get(sha) ?? (opts.force ? null : findBySha(db, sha));
+  // A core hashed while it was copied out of an archive is known before gdb runs.
+  const known = source.sha256 !== undefined ? duplicateOf(source.sha256) : null;
+  if (known !== null) return { path: name, status: 'duplicate', id: known };
+  // Otherwise hash and analyze at once: the hash decides whether the analysis is kept.
   const abort = new AbortController();
   const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal });
   analysis.catch(() => {});
   const sha256 = source.sha256 ?? (await sha256File(path, source.copied ? undefined : (n) => status.read(n)));
-  const existing = seen.get(sha256) ?? (opts.force ? null : findBySha(db, sha256));
+  const existing = duplicateOf(sha256);
   if (existing !== null) {
     abort.abort();
     return { path: name, status: 'duplicate', id: existing };

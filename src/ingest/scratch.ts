@@ -5,46 +5,19 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** The folders of the ingests under way (a server runs several at once): one set of listeners for all. */
-const live = new Set<string>();
-
-function removeAllSync(): void {
-  for (const dir of live) rmSync(dir, { recursive: true, force: true });
-  live.clear();
-  unlisten();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  // Someone else handles it (the server finishes its analyses first): the exit listener cleans up.
-  if (process.listenerCount(signal) > 1) return;
-  // Nobody else: clean up and die of the signal, as without this listener.
-  removeAllSync();
-  process.kill(process.pid, signal);
-}
-
-function listen(): void {
-  process.on('exit', removeAllSync);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-}
-
-function unlisten(): void {
-  process.off('exit', removeAllSync);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-}
+import { atInterrupt } from '../interrupt.js';
 
 export class Scratch {
   private count = 0;
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly release: () => void,
+  ) {}
 
   static async create(): Promise<Scratch> {
     const dir = await mkdtemp(join(tmpdir(), 'coroner-ingest-'));
-    if (live.size === 0) listen();
-    live.add(dir);
-    return new Scratch(dir);
+    return new Scratch(dir, atInterrupt(() => rmSync(dir, { recursive: true, force: true })));
   }
 
   /** A fresh path inside the folder, for a file or a sub-folder. */
@@ -54,8 +27,7 @@ export class Scratch {
   }
 
   async remove(): Promise<void> {
-    live.delete(this.dir);
-    if (live.size === 0) unlisten();
+    this.release();
     await rm(this.dir, { recursive: true, force: true });
   }
 }
