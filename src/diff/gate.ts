@@ -3,7 +3,7 @@
 // objects, "bytes:20MB"). Without a type, a limit applies to the process's writable memory (or, when
 // a dump has no memory accounting, to its Python objects).
 import { CoronerError } from '../errors.js';
-import { humanBytes, parseSize } from '../format/units.js';
+import { humanBytes, parseSize, typeName } from '../format/units.js';
 import type { DumpDiff } from './diff.js';
 
 export interface GateLimit {
@@ -68,7 +68,7 @@ export function applyGate(diff: DumpDiff, limits: GateLimit[]): GateCheck[] {
       return check(limit.spec, writable ? 'writable memory' : 'Python objects', total.a, total.b, limit, humanBytes);
     }
     const name = limit.type;
-    const rows = diff.types.filter((t) => t.type === name || (t.module !== null && `${t.module}.${t.type}` === name));
+    const rows = diff.types.filter((t) => t.type === name || typeName(t) === name);
     const a = rows.reduce((n, t) => n + (limit.count !== null ? t.countA : t.bytesA), 0);
     const b = rows.reduce((n, t) => n + (limit.count !== null ? t.countB : t.bytesB), 0);
     return check(limit.spec, name, a, b, limit, limit.count !== null ? objects : humanBytes);

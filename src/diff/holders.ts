@@ -7,6 +7,7 @@ import { readElfCore } from '../ingest/core-file.js';
 import { CoreMemory } from '../ingest/core-memory.js';
 import { ObjectGraph } from '../memory/graph.js';
 import { existsSync } from 'node:fs';
+import { typeName } from '../format/units.js';
 import type { DumpDiff } from './diff.js';
 import type { PageCache } from '../ingest/page-cache.js';
 import type { RawHeap } from '../model/types.js';
@@ -70,7 +71,7 @@ function dictEntries(g: ObjectGraph, addr: number): [number, number][] {
 
 function describe(g: ObjectGraph, i: number): { text: string; entries: number | null } {
   const ti = g.type[i]!;
-  const name = g.types.modules[ti] ? `${g.types.modules[ti]}.${g.types.names[ti]}` : g.types.names[ti]!;
+  const name = typeName({ type: g.types.names[ti]!, module: g.types.modules[ti]! });
   const kind = g.types.kind[ti];
   const addr = g.tracked.address[i]!;
   if (kind === Kind.Dict || kind === Kind.List || kind === Kind.Set || kind === Kind.Tuple) {
@@ -143,7 +144,7 @@ export function findHolders(g: ObjectGraph, targets: { type: string; module: str
     if (best < 0) continue;
     const { chain, root } = pathUp(g, best);
     const holder = describe(g, best);
-    const name = target.module ? `${target.module}.${target.type}` : target.type;
+    const name = typeName(target);
     const lines = [root];
     for (let k = 1; k < chain.length; k++) lines.push(`${step(g, chain[k - 1]!, chain[k]!)} → ${describe(g, chain[k]!).text}`);
     const mod = moduleName(g, chain[0]!);

@@ -2,22 +2,18 @@
 import type { DumpDiff, TypeDelta } from '../diff/diff.js';
 import type { GateCheck } from '../diff/gate.js';
 import type { Holding } from '../diff/holders.js';
-import { BREAKDOWN_LABELS } from './text.js';
-import { humanBytes } from './units.js';
+import { BREAKDOWN_LABELS, table } from './text.js';
+import { humanBytes, signed, typeName } from './units.js';
 
-const signed = (n: number, unit: (n: number) => string = (x) => x.toLocaleString('en-US')): string => `${n > 0 ? '+' : n < 0 ? '-' : '±'}${unit(Math.abs(n))}`;
-const pct = (a: number, b: number): string => (a > 0 ? ` (${signed(Math.round((1000 * (b - a)) / a) / 10)}%)` : '');
-const typeName = (t: { type: string; module: string | null }): string => (t.module ? `${t.module}.${t.type}` : t.type);
+/** The relative change from a to b with one decimal: " (+12.5%)", nothing when a is 0. */
+const growth = (a: number, b: number): string => (a > 0 ? ` (${signed(Math.round((1000 * (b - a)) / a) / 10)}%)` : '');
 
 function typeTable(rows: TypeDelta[]): string[] {
   const cells = rows.map((t) => [
     typeName(t), t.countA.toLocaleString('en-US'), t.countB.toLocaleString('en-US'), signed(t.countDelta),
     humanBytes(t.bytesA), humanBytes(t.bytesB), signed(t.bytesDelta, humanBytes),
   ]);
-  const head = ['TYPE', 'COUNT A', 'COUNT B', 'Δ COUNT', 'BYTES A', 'BYTES B', 'Δ BYTES'];
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ');
-  return [line(head), ...cells.map(line)];
+  return table(['TYPE', 'COUNT A', 'COUNT B', 'Δ COUNT', 'BYTES A', 'BYTES B', 'Δ BYTES'], cells).split('\n');
 }
 
 export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: GateCheck[]): string {
@@ -27,10 +23,10 @@ export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: 
   ];
   if (!d.grew) lines.push('No growth: no type and no part of the memory grew between these dumps.', '');
   const census = d.memory.find((m) => m.kind === 'census')!;
-  lines.push(`Python objects (their own blocks): ${humanBytes(census.a)} → ${humanBytes(census.b)}: ${signed(census.delta, humanBytes)}${pct(census.a, census.b)}`);
+  lines.push(`Python objects (their own blocks): ${humanBytes(census.a)} → ${humanBytes(census.b)}: ${signed(census.delta, humanBytes)}${growth(census.a, census.b)}`);
   const writable = d.memory.find((m) => m.kind === 'writable');
   if (writable) {
-    lines.push(`Memory: ${humanBytes(writable.a)} → ${humanBytes(writable.b)} writable: ${signed(writable.delta, humanBytes)}${pct(writable.a, writable.b)}`);
+    lines.push(`Memory: ${humanBytes(writable.a)} → ${humanBytes(writable.b)} writable: ${signed(writable.delta, humanBytes)}${growth(writable.a, writable.b)}`);
     for (const m of d.memory) {
       if (m.kind === 'writable' || m.kind === 'census') continue;
       lines.push(`  ${BREAKDOWN_LABELS[m.kind].padEnd(26)} ${humanBytes(m.a).padStart(9)} → ${humanBytes(m.b).padStart(9)}  ${signed(m.delta, humanBytes)}`);

@@ -17,10 +17,10 @@ export function formatList(dumps: DumpSummary[]): string {
   return table(['ID', 'PID', 'EXECUTABLE', 'PYTHON', 'TAKEN AT', 'SIZE', 'THREADS', 'FINDINGS', 'CORE'], rows);
 }
 
-const NUMBER = /^-?[\d,.]+( [KMGT]?B)?$/;
+const NUMBER = /^[-+±]?[\d,.]+( [KMGT]?B)?$/;
 
 /** Columns padded to their widest cell; columns of numbers aligned right. */
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const numeric = head.map((_, i) => rows.length > 0 && rows.every((r) => NUMBER.test(r[i]!)));
   const line = (cells: string[]): string =>

@@ -34,3 +34,18 @@ export function parseSize(text: string): number | null {
   if (!m) return null;
   return Math.floor(Number(m[1]) * SIZE_FACTORS[(m[2] ?? '').toLowerCase()]!);
 }
+
+/** A change with its sign: "+1,234", "-5.0 MB", "±0 B". */
+export function signed(n: number, unit: (n: number) => string = (x) => x.toLocaleString('en-US')): string {
+  return `${n > 0 ? '+' : n < 0 ? '-' : '±'}${unit(Math.abs(n))}`;
+}
+
+/** part of whole as a whole percentage: "61%". */
+export function percent(part: number, whole: number): string {
+  return `${whole > 0 ? Math.round((100 * part) / whole) : 0}%`;
+}
+
+/** A type as people name it: module.Name for classes, the bare name for builtins. */
+export function typeName(t: { type: string; module: string | null }): string {
+  return t.module ? `${t.module}.${t.type}` : t.type;
+}

@@ -5,7 +5,7 @@
 import type { Census } from '../census/census.js';
 import type { ElfCore } from '../ingest/core-file.js';
 import { CoreMemory } from '../ingest/core-memory.js';
-import { humanBytes } from '../format/units.js';
+import { humanBytes, percent } from '../format/units.js';
 import type { Allocator, MemoryReport, RawExtraction, RawHeap } from '../model/types.js';
 import { cyclicGarbage } from './cycles.js';
 import { ObjectGraph } from './graph.js';
@@ -167,7 +167,7 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
       {
         kind: 'pymalloc-free', bytes: pymallocFree,
         detail: report.pymalloc
-          ? `${report.pymalloc.arenas} arenas, ${pct(report.pymalloc.blocksUsed, report.pymalloc.blocksUsed + report.pymalloc.blocksFree)} of blocks used` +
+          ? `${report.pymalloc.arenas} arenas, ${percent(report.pymalloc.blocksUsed, report.pymalloc.blocksUsed + report.pymalloc.blocksFree)} of blocks used` +
             (report.pymalloc.sparseArenas ? `; ${report.pymalloc.sparseArenas} arenas kept alive by a quarter or less of their pools` : '')
           : 'pymalloc not found',
       },
@@ -206,8 +206,4 @@ function mappingsOf(core: ElfCore, stackBytes: number, arenaBytes: number): Memo
     else if (!fileAt(s.vaddr)) anonymousWritable += s.memsz;
   }
   return { total, fileBacked, anonymousWritable, notWritable, threadStacks: stackBytes, pymallocArenas: arenaBytes, glibcHeaps: 0, dumped };
-}
-
-function pct(part: number, whole: number): string {
-  return whole > 0 ? `${Math.round((100 * part) / whole)}%` : '0%';
 }

@@ -1,6 +1,6 @@
 // Findings about memory, each only with the figures that prove it: a healthy process holding a
 // large live cache gets none of these.
-import { humanBytes } from '../format/units.js';
+import { humanBytes, percent, typeName } from '../format/units.js';
 import type { Finding, MemoryReport } from '../model/types.js';
 
 const MiB = 1 << 20;
@@ -12,7 +12,6 @@ export const NATIVE_FLOOR = 48 * MiB;
 /** Cyclic garbage worth a word: the collector's first generation alone holds up to 700 new objects. */
 export const CYCLES_FLOOR = 1000;
 
-const pct = (part: number, whole: number): string => `${whole > 0 ? Math.round((100 * part) / whole) : 0}%`;
 
 function part(m: MemoryReport, kind: MemoryReport['breakdown'][number]['kind']): number {
   return m.breakdown.find((p) => p.kind === kind)?.bytes ?? 0;
@@ -28,7 +27,7 @@ function fragmentation(m: MemoryReport): Finding | null {
   return {
     kind: 'allocator-fragmentation',
     severity: 'critical',
-    title: `glibc malloc keeps ${humanBytes(free)} free (${pct(free, system)} of its memory) and does not give it back`,
+    title: `glibc malloc keeps ${humanBytes(free)} free (${percent(free, system)} of its memory) and does not give it back`,
     detail:
       `malloc holds ${humanBytes(system)} from the system in ${g.arenas.length} arenas, but only ${humanBytes(g.totals.inUseBytes - g.tcache.bytes)} of it is in use; ` +
       `live Python objects take ${humanBytes(part(m, 'python-objects') + part(m, 'malloc-python'))}. ` +
@@ -80,7 +79,7 @@ function cyclicGarbage(m: MemoryReport): Finding | null {
     severity: gc && !gc.enabled ? 'critical' : 'warning',
     title: `${c.objects.toLocaleString('en-US')} objects (${humanBytes(c.bytes)}) are garbage kept only by reference cycles`,
     detail: `Nothing outside their own cycles references them (their refcounts are all accounted for by references from other tracked objects), so the next full collection would free them; ${state}.`,
-    evidence: c.byType.slice(0, 8).map((t) => `${t.count.toLocaleString('en-US')} ${t.module ? `${t.module}.` : ''}${t.type} (${humanBytes(t.bytes)})`),
+    evidence: c.byType.slice(0, 8).map((t) => `${t.count.toLocaleString('en-US')} ${typeName(t)} (${humanBytes(t.bytes)})`),
     remedy: gc && !gc.enabled
       ? 'Enable the collector again (gc.enable()) or call gc.collect() periodically; better, break the cycles (weakref, or clearing the back references when done).'
       : 'Call gc.collect() (or lower the thresholds with gc.set_threshold) and break the cycles: use weakref for back references, or clear them when an object is done.',

@@ -3,7 +3,7 @@
 import type { DumpDiff } from '../diff/diff.js';
 import type { Holding } from '../diff/holders.js';
 import { BREAKDOWN_LABELS } from '../format/text.js';
-import { humanBytes } from '../format/units.js';
+import { humanBytes, signed, typeName } from '../format/units.js';
 import type { Dump } from '../model/types.js';
 import type { Series } from '../store/series.js';
 import { lineChart, type ChartView } from './charts.js';
@@ -53,7 +53,7 @@ export function seriesView(s: Series, index: number, byId: Map<number, Dump>): S
     `Top ${topTypes.length} types by bytes (in the last dump)`,
     labels,
     topTypes.map((t) => ({
-      name: t.module ? `${t.module}.${t.type}` : t.type,
+      name: typeName(t),
       values: dumps.map((d) => d.census.find((r) => r.type === t.type && r.module === t.module)?.bytes ?? 0),
     })),
     'bytes',
@@ -86,9 +86,7 @@ export interface DiffView {
   holders: Holding[];
 }
 
-const signed = (n: number, f: (x: number) => string): string => `${n > 0 ? '+' : n < 0 ? '−' : '±'}${f(Math.abs(n))}`;
 const count = (n: number): string => n.toLocaleString('en-US');
-const typeName = (t: { type: string; module: string | null }): string => (t.module ? `${t.module}.${t.type}` : t.type);
 
 export function diffView(d: DumpDiff, holders: Holding[], top = 40): DiffView {
   const label = (k: DumpDiff['memory'][number]['kind']): string =>
