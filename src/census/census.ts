@@ -48,10 +48,11 @@ export interface CensusOptions {
 }
 
 /** Walk the pymalloc arenas, split between worker threads when the heap is large enough. */
-function startPymallocWalk(core: ElfCore, heap: RawHeap, memory: CoreMemory, tally: Tally, recognizer: ObjectRecognizer, opts: CensusOptions): Promise<PymallocWalk | null> {
+function startPymallocWalk(
+  core: ElfCore, heap: RawHeap, slots: number[], memory: CoreMemory, tally: Tally, recognizer: ObjectRecognizer, opts: CensusOptions,
+): Promise<PymallocWalk | null> {
   const p = heap.pymalloc;
   if (!p) return Promise.resolve(null);
-  const slots = usedArenas(memory, p);
   const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), MAX_WORKERS), Math.floor(slots.length / ARENAS_PER_WORKER));
   if (workers < 2) return Promise.resolve(walkPymalloc(memory, p, recognizer, tally, slots));
   const share = Math.ceil(slots.length / workers);
@@ -84,8 +85,9 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
     const tally = new Tally(types, heap);
 
     // The workers walk pymalloc while this thread walks glibc's chunks and the static objects.
-    const pymallocDone = startPymallocWalk(core, heap, memory, tally, recognizer, opts);
-    const arenaRegions = heap.pymalloc ? arenaRegionsOf(memory, heap) : [];
+    const arenas = heap.pymalloc ? usedArenas(memory, heap.pymalloc) : [];
+    const pymallocDone = startPymallocWalk(core, heap, arenas.map((a) => a.slot), memory, tally, recognizer, opts);
+    const arenaRegions = arenas.map((a) => ({ start: a.address, end: a.address + heap.pymalloc!.arena_size }));
 
     let mallocChunks = 0;
     let glibc: GlibcWalk | null = null;
@@ -166,15 +168,4 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
   } finally {
     memory.close();
   }
-}
-
-/** The address ranges of pymalloc's arenas, read from the arena table. */
-function arenaRegionsOf(memory: CoreMemory, heap: RawHeap): { start: number; end: number }[] {
-  const p = heap.pymalloc!;
-  const table = memory.read(p.arenas, p.maxarenas * p.arena_object.sizeof);
-  if (!table) return [];
-  return usedArenas(memory, p).map((a) => {
-    const start = Number(table.readBigUInt64LE(a * p.arena_object.sizeof + p.arena_object.address));
-    return { start, end: start + p.arena_size };
-  });
 }

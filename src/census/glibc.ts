@@ -11,6 +11,7 @@ const PREV_INUSE = 1;
 const IS_MMAPPED = 2;
 const NON_MAIN_ARENA = 4;
 const WINDOW = 4 << 20;
+const MAX_ARENAS = 4096;
 /** Bytes of a chunk a visitor may look at: its header and the start of what it holds. */
 export const CHUNK_PEEK = 128;
 
@@ -56,6 +57,15 @@ class Window {
     const off = addr - this.base;
     return this.u32[(off >>> 2) + 1]! * TWO32 + this.u32[off >>> 2]!;
   }
+}
+
+/** Every arena of glibc malloc: the main arena, then the thread arenas on its `next` ring. */
+export function arenaAddresses(read: (addr: number) => number | null, g: RawGlibc): number[] {
+  const arenas = [g.main_arena];
+  for (let ar = read(g.main_arena + g.malloc_state.next); ar && !arenas.includes(ar) && arenas.length < MAX_ARENAS; ar = read(ar + g.malloc_state.next)) {
+    arenas.push(ar);
+  }
+  return arenas;
 }
 
 export function walkGlibc(memory: CoreMemory, g: RawGlibc, segments: Segment[], skip: Region[], visit: ChunkVisitor): GlibcWalk {
@@ -104,9 +114,7 @@ export function walkGlibc(memory: CoreMemory, g: RawGlibc, segments: Segment[], 
   walk.arenas = 1;
 
   // Thread arenas, each a chain of heaps.
-  const seen = new Set<number>([g.main_arena]);
-  for (let ar = read(g.main_arena + ms.next); ar && !seen.has(ar) && seen.size < 4096; ar = read(ar + ms.next)) {
-    seen.add(ar);
+  for (const ar of arenaAddresses(read, g).slice(1)) {
     walk.arenas++;
     const top = read(ar + ms.top);
     if (!top) continue;

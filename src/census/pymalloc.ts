@@ -60,7 +60,7 @@ export function mergeWalk(into: PymallocWalk, other: PymallocWalk): void {
  * walked in that order, the objects come out sorted by address, which the collector's graph
  * relies on to find objects by address without an index of its own.
  */
-export function usedArenas(memory: CoreMemory, p: RawPymalloc): number[] {
+export function usedArenas(memory: CoreMemory, p: RawPymalloc): { slot: number; address: number }[] {
   const ao = p.arena_object;
   const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
   if (!table) return [];
@@ -69,7 +69,7 @@ export function usedArenas(memory: CoreMemory, p: RawPymalloc): number[] {
     const address = Number(table.readBigUInt64LE(a * ao.sizeof + ao.address));
     if (address !== 0) used.push({ slot: a, address });
   }
-  return used.sort((x, y) => x.address - y.address).map((u) => u.slot);
+  return used.sort((x, y) => x.address - y.address);
 }
 
 /** Walk the arenas at the given slots of the arena table (all by default). */
@@ -84,7 +84,7 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: Obj
   const free = new Uint8Array(p.pool_size / 16);
   const u64 = (off: number): number => u32[(off >>> 2) + 1]! * TWO32 + u32[off >>> 2]!;
 
-  for (const a of slots ?? usedArenas(memory, p)) {
+  for (const a of slots ?? usedArenas(memory, p).map((u) => u.slot)) {
     const address = Number(table.readBigUInt64LE(a * ao.sizeof + ao.address));
     if (address === 0) continue;
     const poolAddress = Number(table.readBigUInt64LE(a * ao.sizeof + ao.pool_address));

@@ -4,6 +4,7 @@
 // mp_. Also what malloc_trim(0) could give back to the kernel.
 import type { CoreMemory } from '../ingest/core-memory.js';
 import type { RawGlibc } from '../model/types.js';
+import { arenaAddresses } from '../census/glibc.js';
 
 const NFASTBINS = 10;
 const NBINS = 128;
@@ -72,12 +73,7 @@ export function glibcStats(memory: CoreMemory, g: RawGlibc): GlibcStats {
     fastbinChunks: new Set(),
     problems: [],
   };
-  const arenas: number[] = [g.main_arena];
-  for (let ar = u64(g.main_arena + ms.next); ar && ar !== g.main_arena && arenas.length < 4096; ar = u64(ar + ms.next)) {
-    if (arenas.includes(ar)) break;
-    arenas.push(ar);
-  }
-  for (const ar of arenas) {
+  for (const ar of arenaAddresses((addr) => memory.readU64(addr), g)) {
     const a: GlibcArenaStats = {
       address: ar, main: ar === g.main_arena, systemMem: u64(ar + ms.system_mem),
       fastCount: 0, fastSize: 0, restCount: 1, restSize: 0, topSize: 0, inUseBytes: 0,
