@@ -118,7 +118,10 @@ export function loadCensus(db: Db, id: number): CensusRow[] {
 }
 
 export function loadDump(db: Db, id: number): Dump {
-  const r = db.prepare('SELECT * FROM dumps WHERE id = ?').get(id) as DumpRow | undefined;
+  // Every column but heap_layout: that one is large, and only a diff's holders read it.
+  const r = db.prepare(`SELECT id, sha256, path, size, pid, signal, signal_name, executable, cmdline, fname, taken_at, ingested_at,
+      analysis_ms, python_version, python_layout, python_hexversion, gil_holder, gil_locked, series, warnings, census_objects,
+      census_bytes, census_arenas, census_pools, census_malloc_chunks, census_ms, memory FROM dumps WHERE id = ?`).get(id) as DumpRow | undefined;
   if (!r) throw new CoronerError(`dump ${id}: no such dump (coroner list shows them)`, 'no-dump');
   const maps = db.prepare('SELECT start, end, file_offset AS fileOffset, path FROM mapped_files WHERE dump_id = ? ORDER BY start').all(id) as Dump['core']['mappedFiles'];
   const threadRows = db.prepare('SELECT * FROM threads WHERE dump_id = ? ORDER BY idx').all(id) as {
