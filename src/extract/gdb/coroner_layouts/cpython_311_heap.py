@@ -36,10 +36,12 @@ MAX_TYPES = 200000
 
 def minimal_symbol(name):
     """Address of a symbol that may only exist as a minimal symbol (an LTO static: name.lto_priv)."""
-    try:
-        return int(gdb.parse_and_eval("(unsigned long)&%s" % name))
-    except (gdb.error, RuntimeError, ValueError):
-        pass
+    for spelled in (name, "'%s.lto_priv.0'" % name):
+        try:
+            return int(gdb.parse_and_eval("(unsigned long)&%s" % spelled))
+        except (gdb.error, RuntimeError, ValueError):
+            pass
+    # The slow way (a regex over every symbol, a quarter second): other suffixes GCC may give.
     try:
         text = gdb.execute("info variables ^%s" % name, to_string=True)
     except gdb.error:
