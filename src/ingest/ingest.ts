@@ -2,7 +2,7 @@
 // stored in its own transaction; one core's failure is a value in the summary, never the batch's end.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import { CoronerError, errorKind, errorLine } from '../errors.js';
@@ -124,7 +124,7 @@ export async function ingest(db: Db, inputs: string[], opts: IngestOptions): Pro
     } catch (err) {
       outcome = failure(source, err);
     } finally {
-      await source.cleanup?.();
+      if (source.temporary) await rm(source.temporary, { recursive: true, force: true });
     }
     status.finished(source.name);
     opts.onProgress?.(outcome);

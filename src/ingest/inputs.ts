@@ -2,10 +2,9 @@
 // they are found: files as they are, folders searched recursively for ELF cores (recognised by
 // their header, not their name), tar/tar.gz archives and bundles (archive.ts), and "-" for
 // standard input (stdin.ts).
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { streamSources } from './archive.js';
+import { archiveSources } from './archive-unpack.js';
 import { headOfFile, isElfCoreHead, magicOf } from './magic.js';
 import type { Scratch } from './scratch.js';
 import { problem, type InputItem } from './source.js';
@@ -54,7 +53,7 @@ export async function* expandInputs(paths: string[], opts: ExpandOptions): Async
       for (const core of found.filter(once)) yield { source: { path: core, name: core } };
     } else if (once(path)) {
       const magic = info.isFile() ? magicOf(await headOfFile(path).catch(() => Buffer.alloc(0))) : 'unknown';
-      if (magic === 'gzip' || magic === 'tar') yield* streamSources(createReadStream(path, { highWaterMark: 1 << 20 }), path, opts.scratch, opts.onBytes);
+      if (magic === 'gzip' || magic === 'tar') yield* archiveSources(path, opts.scratch, opts.onBytes);
       else yield { source: { path, name: path } };
     }
   }

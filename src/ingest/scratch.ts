@@ -2,28 +2,45 @@
 // each, under names coroner makes up (never a name from an archive); the folder goes when the
 // ingest ends, whether it went well or not, and also when the process exits or is interrupted.
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atInterrupt } from '../interrupt.js';
 
-export class Scratch {
-  private count = 0;
+/** Fresh paths inside one folder, for files or sub-folders. */
+export interface ScratchNames {
+  next(kind: string): string;
+}
+
+export function namesIn(dir: string): ScratchNames {
+  let count = 0;
+  return { next: (kind) => join(dir, `${++count}.${kind}`) };
+}
+
+export class Scratch implements ScratchNames {
+  private readonly names: ScratchNames;
 
   private constructor(
     readonly dir: string,
     private readonly release: () => void,
-  ) {}
+  ) {
+    this.names = namesIn(dir);
+  }
 
   static async create(): Promise<Scratch> {
     const dir = await mkdtemp(join(tmpdir(), 'coroner-ingest-'));
     return new Scratch(dir, atInterrupt(() => rmSync(dir, { recursive: true, force: true })));
   }
 
-  /** A fresh path inside the folder, for a file or a sub-folder. */
   next(kind: string): string {
-    this.count += 1;
-    return join(this.dir, `${this.count}.${kind}`);
+    return this.names.next(kind);
+  }
+
+  /** A new sub-folder, for another thread to name its own files in; it goes with the folder. */
+  async folder(kind: string): Promise<string> {
+    const dir = this.next(kind);
+    await mkdir(dir, { mode: 0o700 });
+    return dir;
   }
 
   async remove(): Promise<void> {

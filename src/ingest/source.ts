@@ -1,6 +1,5 @@
 // A core to analyze, as the inputs give it: the file to read (the user's own, or a temporary copy
 // of an archive member or of standard input) and the name the user knows it by.
-import { rm } from 'node:fs/promises';
 import { CoronerError } from '../errors.js';
 
 export interface CoreSource {
@@ -19,8 +18,8 @@ export interface CoreSource {
   sha256?: string;
   /** True when path is a temporary copy, whose bytes were counted as they were copied. */
   copied?: boolean;
-  /** Deletes the temporary copy once the core is analyzed. */
-  cleanup?: () => Promise<void>;
+  /** A file or folder of the scratch space (the copy, a bundle's files), removed once the core is analyzed. */
+  temporary?: string;
 }
 
 /** What expanding the inputs yields: a core to analyze, or an input (or entry) that cannot be. */
@@ -28,8 +27,4 @@ export type InputItem = { source: CoreSource } | { problem: { name: string; erro
 
 export function problem(name: string, message: string, kind: string): InputItem {
   return { problem: { name, error: new CoronerError(`${name}: ${message}`, kind) } };
-}
-
-export function removing(path: string): () => Promise<void> {
-  return () => rm(path, { recursive: true, force: true });
 }

@@ -7,8 +7,8 @@ import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DEBUG_DIR, MANIFEST_NAME, SYSROOT_DIR, parseManifest, type BundleManifest } from '../bundle/manifest.js';
 import { CoronerError, errorLine } from '../errors.js';
-import type { Scratch } from './scratch.js';
-import { problem, removing, type InputItem } from './source.js';
+import type { ScratchNames } from './scratch.js';
+import { problem, type InputItem } from './source.js';
 import { drain, entryName, entryRefusal, isFileEntry, pathInside, type TarEntry } from './tar-rules.js';
 
 const MAX_MANIFEST = 16 << 20;
@@ -25,7 +25,7 @@ async function readManifest(entry: TarEntry, where: string): Promise<BundleManif
 
 /** The core of the bundle whose manifest is FIRST; the other entries follow from ENTRIES. */
 export async function* bundleSources(
-  first: TarEntry, entries: AsyncIterator<TarEntry>, name: string, scratch: Scratch,
+  first: TarEntry, entries: AsyncIterator<TarEntry>, name: string, scratch: ScratchNames,
 ): AsyncGenerator<InputItem> {
   let manifest: BundleManifest;
   try {
@@ -67,7 +67,7 @@ export async function* bundleSources(
     yield problem(coreName, `the bundle's links cannot be made (${errorLine(err)}); make the bundle again with coroner pack`, 'bad-bundle');
     return;
   }
-  yield { source: { path: core, name: coreName, takenAt, sysroot, debugDir: join(sysroot, DEBUG_DIR), copied: true, cleanup: removing(dir),
+  yield { source: { path: core, name: coreName, takenAt, sysroot, debugDir: join(sysroot, DEBUG_DIR), copied: true, temporary: dir,
     aliases: [[sysroot, `${name}:${SYSROOT_DIR}`]] } };
 }
 
