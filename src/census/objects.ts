@@ -3,6 +3,7 @@
 // the managed-dict pre-header too for instances of plain classes), its refcount is plausible, and
 // the size T's layout implies for it fits the block the allocator gave it.
 import type { RawHeap } from '../model/types.js';
+import { AddressIndex } from './address-index.js';
 
 const TWO32 = 4294967296;
 
@@ -19,47 +20,6 @@ export const enum Kind {
   Tuple = 8,
   Cell = 9,
   Module = 10,
-}
-
-/**
- * Type object address -> type index, as an open-addressing table over the two 32-bit halves of
- * the address: the lookup runs once or more per heap block, and a Map keyed by numbers above
- * 2^31 (boxed doubles) costs several times more.
- */
-export class AddressIndex {
-  private readonly lo: Uint32Array;
-  private readonly hi: Uint32Array;
-  private readonly value: Int32Array;
-  private readonly mask: number;
-
-  constructor(addresses: number[]) {
-    let size = 16;
-    while (size < addresses.length * 2) size *= 2;
-    this.lo = new Uint32Array(size);
-    this.hi = new Uint32Array(size);
-    this.value = new Int32Array(size).fill(-1);
-    this.mask = size - 1;
-    addresses.forEach((a, i) => {
-      const lo = a % TWO32;
-      const hi = Math.floor(a / TWO32);
-      let slot = (lo >>> 3) & this.mask;
-      while (this.value[slot] !== -1) slot = (slot + 1) & this.mask;
-      this.lo[slot] = lo;
-      this.hi[slot] = hi;
-      this.value[slot] = i;
-    });
-  }
-
-  /** The index of the address given as its halves, or -1. */
-  get(lo: number, hi: number): number {
-    let slot = (lo >>> 3) & this.mask;
-    for (;;) {
-      const v = this.value[slot]!;
-      if (v === -1) return -1;
-      if (this.lo[slot] === lo && this.hi[slot] === hi) return v;
-      slot = (slot + 1) & this.mask;
-    }
-  }
 }
 
 export class TypeTable {

@@ -6,6 +6,7 @@
 // can only make garbage look alive, never the reverse.
 import type { CoreMemory } from '../ingest/core-memory.js';
 import { PageCache } from '../ingest/page-cache.js';
+import { AddressIndex } from '../census/address-index.js';
 import { Kind, type TypeTable } from '../census/objects.js';
 import type { TrackedParts } from '../census/tally.js';
 import type { RawHeap } from '../model/types.js';
@@ -74,9 +75,12 @@ export function traverse(mem: PageCache, heap: RawHeap, types: TypeTable, o: num
 }
 
 /**
- * Tracked objects, found by address through a sorted copy of their addresses (a hash table of
- * millions of entries would cost several times the memory), with the references between them kept
- * only when asked (who-holds-what needs them; the collector's arithmetic does not).
+ * Tracked objects, found by address through their addresses in ascending order (runs in place, or
+ * a sorted copy) and a table of the 4 KiB pages they lie in: a lookup is a hash probe and a binary
+ * search among the few objects of one page (a hash table of millions of addresses would cost
+ * several times the memory; a binary search over all of them, a cache miss per step). The
+ * references between them are kept only when asked (who-holds-what needs them; the collector's
+ * arithmetic does not).
  */
 export class ObjectGraph {
   readonly n: number;
@@ -94,6 +98,10 @@ export class ObjectGraph {
   /** perm[k]: the node whose address is sorted[k] (only with a sorted copy). */
   private readonly perm: Uint32Array | null = null;
   private readonly typeAddress: number[];
+  /** Page number -> p; the page's objects are at [pageStart[p], pageEnd[p]) of the ordered addresses. */
+  private readonly pages: AddressIndex;
+  private readonly pageStart: Int32Array;
+  private readonly pageEnd: Int32Array;
 
   constructor(
     memory: CoreMemory,
@@ -115,6 +123,7 @@ export class ObjectGraph {
       this.perm = new Uint32Array(n);
       for (let i = 0; i < n; i++) this.perm[lowerBound(this.sorted, tracked.address[i]!, 0, n)] = i;
     }
+    ({ pages: this.pages, start: this.pageStart, end: this.pageEnd } = pageTable(this.sorted ?? tracked.address, this.sorted ? [[0, n]] : runs));
     this.typeAddress = heap.types.map((t) => t.address);
     this.mem = new PageCache(memory);
     // Type and refcount are read again from each object's header (in address order: the same pages).
@@ -157,6 +166,21 @@ export class ObjectGraph {
   /** The node of a tracked object's address, or -1. */
   find(addr: number): number {
     if (addr <= 0 || addr % 8 !== 0) return -1;
+    const p = this.pages.getNumber(Math.floor(addr / PAGE_SPAN));
+    if (p < 0) return -1;
+    const lo = this.pageStart[p]!;
+    if (lo >= 0) {
+      const a = this.sorted ?? this.tracked.address;
+      const hi = this.pageEnd[p]!;
+      const k = lowerBound(a, addr, lo, hi);
+      if (k === hi || a[k] !== addr) return -1;
+      return this.perm ? this.perm[k]! : k;
+    }
+    return this.searchRuns(addr);
+  }
+
+  /** For a page whose objects lie in more than one run. */
+  private searchRuns(addr: number): number {
     if (this.sorted && this.perm) {
       const k = lowerBound(this.sorted, addr, 0, this.n);
       return k < this.n && this.sorted[k] === addr ? this.perm[k]! : -1;
@@ -213,6 +237,37 @@ export class ObjectGraph {
 }
 
 const MAX_RUNS = 16;
+const PAGE_SPAN = 4096;
+
+/**
+ * The pages the ordered addresses A (in RUNS of ascending order) lie in, each with the stretch of
+ * A it holds; a page met in two stretches (two runs crossing it) gets start -1, to be searched the
+ * slow way.
+ */
+function pageTable(a: Float64Array, runs: [number, number][]): { pages: AddressIndex; start: Int32Array; end: Int32Array } {
+  const ordinal = new Map<number, number>();
+  const keys: number[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const [lo, hi] of runs) {
+    let k = lo;
+    while (k < hi) {
+      const page = Math.floor(a[k]! / PAGE_SPAN);
+      const from = k;
+      while (k < hi && Math.floor(a[k]! / PAGE_SPAN) === page) k++;
+      const seen = ordinal.get(page);
+      if (seen !== undefined) {
+        starts[seen] = -1;
+        continue;
+      }
+      ordinal.set(page, keys.length);
+      keys.push(page);
+      starts.push(from);
+      ends.push(k);
+    }
+  }
+  return { pages: new AddressIndex(keys), start: Int32Array.from(starts), end: Int32Array.from(ends) };
+}
 
 const TWO32 = 4294967296;
 
