@@ -2,9 +2,10 @@
 // diff's exact growth of the cached class, who holds it, and the CI gate both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fixture, ingestFresh, runCli, tempDir, truthOf } from './helpers.js';
+import { archiveOfCores } from '../scripts/lib/archive-bench.js';
+import { fixture, ingestFresh, runCli, tempDb, tempDir, truthOf } from './helpers.js';
 
 interface DiffJson {
   a: { id: number };
@@ -14,6 +15,7 @@ interface DiffJson {
   memory: Record<string, { a: number; b: number; delta: number }>;
   findings: unknown[];
   holders: { type: string; held: number; instances: number; summary: string; path: string[] }[];
+  notes: string[];
   gate: { tripped: boolean; checks: { spec: string; tripped: boolean; reason: string }[] };
 }
 
@@ -99,4 +101,32 @@ test('check DIR: ingests the artifacts and gates each process from its first dum
   const ok = runCli(['check', join(dir, 'artifacts'), '--db', db, '--fail-on-growth', '10000%']);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /ok {3}pid \d+/);
+});
+
+test('cores from an archive: with --keep-cores the diff still finds who holds the growth; without, it says how', async () => {
+  const cores = [await fixture('census', 1), await fixture('census', 3)];
+  const work = tempDir();
+  const archive = await archiveOfCores(cores.map((c) => c.core), join(work, 'cores.tar.gz'));
+  const kept = join(work, 'kept');
+  const diffOf = (db: string): DiffJson => {
+    const ids = (JSON.parse(runCli(['list', '--db', db, '--json']).stdout) as { id: number; path: string }[]).map((d) => d.id);
+    const r = runCli(['diff', String(ids[0]), String(ids[1]), '--db', db, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as DiffJson;
+  };
+
+  const keeping = tempDb();
+  assert.equal(runCli(['ingest', archive, '--db', keeping, '--keep-cores', kept]).code, 0);
+  assert.equal(readdirSync(kept).filter((f) => /^[0-9a-f]{64}\.core$/.test(f)).length, 2, 'each core kept once, by sha256');
+  const d = diffOf(keeping);
+  assert.deepEqual(d.notes, []);
+  const holder = d.holders.find((h) => h.type === 'OrderRecord');
+  assert.ok(holder && /the global `CACHE` of module `__main__`/.test(holder.summary), JSON.stringify(d.holders));
+
+  const plain = tempDb();
+  assert.equal(runCli(['ingest', archive, '--db', plain]).code, 0);
+  const without = diffOf(plain);
+  assert.deepEqual(without.holders, []);
+  assert.match(without.notes[0] ?? '', /cores\.tar\.gz:cores\/core\.\d+(\.3)? is not on disk any more.*--keep-cores DIR/);
+  assert.ok(existsSync(kept), 'the kept copies are left alone by a later ingest without the flag');
 });

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -295,6 +296,26 @@ test('coroner upload sends a core, prints the status URL, waits, and the report 
   const gone = await runCliAsync(['upload', core, '--url', s.url, '--token', TOKEN]);
   assert.equal(gone.code, 2);
   assert.match(gone.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+ \(connection refused\): is coroner serve running there\?/);
+});
+
+test('--keep-cores: an uploaded core is kept by its sha256 and the dump says where', { timeout: 180_000 }, async () => {
+  const { core } = await fixture('recursion');
+  const kept = join(tempDir(), 'kept');
+  const s = await serve(['--keep-cores', kept]);
+  try {
+    const r = await runCliAsync(['upload', core, '--url', s.url, '--token', TOKEN, '--wait']);
+    assert.equal(r.code, 0, r.stderr);
+    const sha = createHash('sha256').update(readFileSync(core)).digest('hex');
+    assert.deepEqual(readdirSync(kept), [`${sha}.core`]);
+    assert.ok(readFileSync(join(kept, `${sha}.core`)).equals(readFileSync(core)), 'the kept file is the core, byte for byte');
+    const conn = new Database(s.db, { readonly: true });
+    const row = conn.prepare('SELECT core_file FROM dumps WHERE id = 1').get() as { core_file: string };
+    conn.close();
+    assert.equal(row.core_file, join(kept, `${sha}.core`));
+    assert.deepEqual(readdirSync(s.spool), []);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
 });
 
 test('SIGTERM: the analysis under way finishes, queued uploads are dropped, nothing stays in the spool', { timeout: 180_000 }, async () => {

@@ -19,6 +19,7 @@ export interface IngestArgs {
   jobs?: number;
   series?: string;
   takenAt?: string;
+  keepCores?: string;
   json: boolean;
 }
 
@@ -56,6 +57,7 @@ export async function ingestCommand(a: IngestArgs): Promise<number> {
       jobs: a.jobs ?? defaultJobs(),
       series: a.series ?? null,
       takenAt,
+      keepCores: a.keepCores ? resolve(a.keepCores) : null,
       onProgress: progress ? (o) => progress.line(outcomeLine(o), o.status === 'failed') : undefined,
       onStatus: progress?.status,
     });

@@ -35,7 +35,8 @@ function ingestOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' })
     .option('jobs', { type: 'number', describe: 'cores analyzed in parallel (default: number of CPUs)' })
     .option('series', { type: 'string', describe: 'name of the series these dumps belong to' })
-    .option('taken-at', { type: 'string', describe: 'capture time (ISO 8601) instead of the core file mtime' });
+    .option('taken-at', { type: 'string', describe: 'capture time (ISO 8601) instead of the core file mtime' })
+    .option('keep-cores', { type: 'string', describe: 'keep the copies of archive members and stdin here (by sha256), so that diff can still find who holds the growth' });
 }
 
 async function main(): Promise<number> {
@@ -139,7 +140,8 @@ async function main(): Promise<number> {
           .option('max-upload', { type: 'string', default: '8G', describe: 'largest upload accepted (e.g. 8G, 500M)' })
           .option('out', { type: 'string', describe: 'report folder (default: report/ next to the database)' })
           .option('jobs', { type: 'number', describe: 'uploads analyzed in parallel (default: number of CPUs)' })
-          .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' }),
+          .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' })
+          .option('keep-cores', { type: 'string', describe: 'keep uploaded cores here (by sha256), so that diff can still find who holds the growth' }),
       async (a) => setCode(await serveCommand(a)),
     )
     .command(

@@ -18,6 +18,7 @@ export interface ServeArgs {
   out?: string;
   jobs?: number;
   timeout: number;
+  keepCores?: string;
 }
 
 function checkArgs(a: ServeArgs): { token: string; maxUpload: number } {
@@ -63,6 +64,7 @@ export async function serveCommand(a: ServeArgs): Promise<number> {
       outDir: resolve(a.out ?? join(dirname(dbPath), 'report')),
       jobs: a.jobs ?? defaultJobs(),
       timeoutMs: a.timeout * 1000,
+      keepCores: a.keepCores ? resolve(a.keepCores) : null,
       log,
     });
     const url = await server.listen(a.port, a.host).catch((err: NodeJS.ErrnoException) => {

@@ -192,6 +192,10 @@ export async function holdersOfGrowth(diff: DumpDiff, heap: RawHeap | null): Pro
   if (!heap) return { holdings: [], note: `who holds the growth: dump ${b.id} was stored without its heap layout; ingest it again with --force` };
   const targets = growthTargets(diff, heap);
   if (targets.length === 0) return { holdings: [], note: null };
-  if (!existsSync(b.core.path)) return { holdings: [], note: `who holds the growth: the core ${b.core.path} is not on disk any more; it is needed to find the holders` };
-  return { holdings: await holdersInCore(b.core.path, heap, targets), note: null };
+  const file = b.core.file ?? b.core.path;
+  if (!existsSync(file)) {
+    const kept = b.core.file ? '' : ' (ingest with --keep-cores DIR to keep the copies of archive members and stdin)';
+    return { holdings: [], note: `who holds the growth: the core ${b.core.path} is not on disk any more; it is needed to find the holders${kept}` };
+  }
+  return { holdings: await holdersInCore(file, heap, targets), note: null };
 }

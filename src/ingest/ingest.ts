@@ -14,6 +14,7 @@ import type { Db } from '../store/db.js';
 import { findBySha, saveDump } from '../store/dumps.js';
 import { executableOf, readElfCore, signalName } from './core-file.js';
 import { expandInputs, type CoreSource } from './inputs.js';
+import { keepCopy } from './keep.js';
 import { Scratch } from './scratch.js';
 import { StatusTracker, type IngestStatus } from './status.js';
 
@@ -22,6 +23,10 @@ export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
   series: string | null;
   /** ISO time to record as the capture time instead of the core's mtime. */
   takenAt: string | null;
+  /** Keep the copies coroner makes (archive members, stdin, uploads) here instead of deleting them. */
+  keepCores?: string | null;
+  /** The files named are coroner's own copies (the server's spool): kept or deleted like archive members. */
+  ownInputs?: boolean;
   jobs: number;
   onProgress?: (event: IngestOutcome) => void;
   /** Called as the ingest moves (often: a display should throttle itself). */
@@ -91,8 +96,10 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
     takenAt: opts.takenAt ?? source.takenAt ?? mtime.toISOString(),
     lwps: elf.lwps,
     mappedFiles: elf.mappedFiles,
+    file: null,
   };
   const census = await analyzeHeapInWorker(elf, raw, { sysroot: opts.sysroot });
+  core.file = await keepCopy(source, sha256, opts.keepCores ?? null);
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
   // Another worker may have stored the same core meanwhile: look again inside the write.
@@ -131,7 +138,7 @@ export async function ingest(db: Db, inputs: string[], opts: IngestOptions): Pro
     return outcome;
   };
   try {
-    for await (const item of expandInputs(inputs, { scratch, onBytes: (n) => status.read(n) })) {
+    for await (const item of expandInputs(inputs, { scratch, onBytes: (n) => status.read(n), owned: opts.ownInputs })) {
       if ('problem' in item) {
         const outcome: IngestOutcome = { path: item.problem.name, status: 'failed', kind: item.problem.error.kind, error: item.problem.error.message };
         opts.onProgress?.(outcome);

@@ -31,6 +31,8 @@ export interface ExpandOptions {
   scratch: Scratch;
   /** Counts the bytes read from archives and standard input as they stream by. */
   onBytes?: (n: number) => void;
+  /** The files named are coroner's own copies (temporary, like archive members), not the user's. */
+  owned?: boolean;
 }
 
 /** The cores the inputs hold, in order, each once; and a problem for each unusable input. */
@@ -54,7 +56,7 @@ export async function* expandInputs(paths: string[], opts: ExpandOptions): Async
     } else if (once(path)) {
       const magic = info.isFile() ? magicOf(await headOfFile(path).catch(() => Buffer.alloc(0))) : 'unknown';
       if (magic === 'gzip' || magic === 'tar') yield* archiveSources(path, opts.scratch, opts.onBytes);
-      else yield { source: { path, name: path } };
+      else yield { source: opts.owned ? { path, name: path, copied: true, temporary: path } : { path, name: path } };
     }
   }
 }

@@ -229,6 +229,8 @@ export interface CoreFacts {
   /** LWPs in NT_PRSTATUS order. */
   lwps: number[];
   mappedFiles: MappedFile[];
+  /** Where the core can be read again when path does not say (a copy kept by --keep-cores), else null. */
+  file: string | null;
 }
 
 export interface MappedFile {

@@ -12,6 +12,7 @@ import { settle, type Upload } from './uploads.js';
 export interface AnalyzerOptions {
   jobs: number;
   timeoutMs: number;
+  keepCores: string | null;
   log: (line: string) => void;
 }
 
@@ -39,6 +40,8 @@ export class Analyzer {
       // One upload is one ingest; the parallelism is across uploads, by the queue.
       const outcomes = await ingest(this.db, [path], {
         force: false, series: null, takenAt: null, jobs: 1, debuginfod: false, timeoutMs: this.opts.timeoutMs,
+        // The spool file is the server's own copy, to keep (--keep-cores) or delete like any other.
+        keepCores: this.opts.keepCores, ownInputs: true,
       });
       await this.spool.remove(path);
       await this.report.refresh().catch((err: unknown) => this.opts.log(`report: not rewritten: ${errorLine(err)}`));

@@ -24,6 +24,8 @@ export interface ServerConfig {
   outDir: string;
   jobs: number;
   timeoutMs: number;
+  /** Where uploaded cores are kept after analysis (null: deleted). */
+  keepCores: string | null;
   log: (line: string) => void;
 }
 
@@ -63,7 +65,7 @@ export class CoronerServer {
   constructor(private readonly cfg: ServerConfig) {
     this.checkToken = tokenChecker(cfg.token);
     this.report = new ReportRefresher(cfg.db, cfg.outDir);
-    this.analyzer = new Analyzer(cfg.db, cfg.spool, this.report, { jobs: cfg.jobs, timeoutMs: cfg.timeoutMs, log: cfg.log });
+    this.analyzer = new Analyzer(cfg.db, cfg.spool, this.report, { jobs: cfg.jobs, timeoutMs: cfg.timeoutMs, keepCores: cfg.keepCores, log: cfg.log });
     // No limit on a whole request's time (Node's default is 5 minutes): an 8 GB upload over a slow
     // link takes longer. A connection that goes idle is cut instead.
     this.http = createServer({ requestTimeout: 0 }, (req, res) => this.handle(req, res));

@@ -130,4 +130,8 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE dumps ADD COLUMN heap_layout TEXT;
   `,
+  // 5: where a core coroner copied (archive member, stdin, upload) was kept (--keep-cores).
+  `
+  ALTER TABLE dumps ADD COLUMN core_file TEXT;
+  `,
 ];
