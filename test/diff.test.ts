@@ -2,7 +2,8 @@
 // diff's exact growth of the cached class, who holds it, and the CI gate both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { archiveOfCores } from '../scripts/lib/archive-bench.js';
 import { fixture, ingestFresh, runCli, tempDb, tempDir, truthOf } from './helpers.js';
@@ -118,6 +119,11 @@ test('cores from an archive: with --keep-cores the diff still finds who holds th
   const keeping = tempDb();
   assert.equal(runCli(['ingest', archive, '--db', keeping, '--keep-cores', kept]).code, 0);
   assert.equal(readdirSync(kept).filter((f) => /^[0-9a-f]{64}\.core$/.test(f)).length, 2, 'each core kept once, by sha256');
+  for (const c of cores) {
+    const bytes = readFileSync(c.core);
+    const copy = join(kept, `${createHash('sha256').update(bytes).digest('hex')}.core`);
+    assert.ok(readFileSync(copy).equals(bytes), `${copy}: the copy out of the archive is the core, byte for byte`);
+  }
   const d = diffOf(keeping);
   assert.deepEqual(d.notes, []);
   const holder = d.holders.find((h) => h.type === 'OrderRecord');
