@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, runCli, showJson, tempDb, tempDir, truthOf, type CliResult } from './helpers.js';
 
@@ -80,6 +80,17 @@ test('a bundle is analyzed from its own files: frames equal the truth, the syste
   assert.deepEqual(main.python_frames.map((f) => `${f.function} ${f.file}:${f.line}`), want.map((f) => `${f.function} ${f.file}:${f.line}`));
   for (const [local, repr] of Object.entries(want[0]!.locals ?? {})) assert.equal(main.python_frames[0]!.locals[local], repr, `local ${local}`);
   assert.ok(main.native_frames.some((f) => f.function === '_PyEval_EvalFrameDefault' && f.file), 'native frames have their source lines (debug info read)');
+
+  // Kept with --keep-cores, a bundle stays whole (its core and the files it mapped), and the dump
+  // says where both are, for a later diff to read it again.
+  const keptDb = tempDb();
+  const kept = join(work, 'kept');
+  assert.equal(ingestOwnTmp(['ingest', bundle, '--db', keptDb, '--keep-cores', kept]).code, 0);
+  const keptCore = showJson(keptDb, '1').core as unknown as { sha256: string; file: string; sysroot: string };
+  assert.equal(keptCore.file, join(kept, keptCore.sha256, 'core', fx.core.split('/').pop()!));
+  assert.ok(readFileSync(keptCore.file).equals(readFileSync(fx.core)), 'the kept core is the core');
+  assert.equal(keptCore.sysroot, join(kept, keptCore.sha256, 'sysroot'));
+  assert.ok(existsSync(join(keptCore.sysroot, PYTHON)), 'the files it mapped are kept with it');
 
   // This machine has python3.11's debug file; a bundle without debug files must still fail,
   // so the analysis above read the bundle's, and gdb never looks at /usr/lib/debug for a bundle.

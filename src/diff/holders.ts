@@ -166,10 +166,12 @@ export function findHolders(g: ObjectGraph, targets: { type: string; module: str
 }
 
 /** Walk a stored dump's core again (gdb is not needed: its heap layout was kept) and find the holders. */
-export async function holdersInCore(corePath: string, heap: RawHeap, targets: { type: string; module: string | null }[]): Promise<Holding[]> {
+export async function holdersInCore(
+  corePath: string, heap: RawHeap, targets: { type: string; module: string | null }[], sysroot?: string,
+): Promise<Holding[]> {
   const elf = await readElfCore(corePath);
-  const census = await takeCensus(elf, heap);
-  const memory = new CoreMemory(elf);
+  const census = await takeCensus(elf, heap, { sysroot });
+  const memory = new CoreMemory(elf, { sysroot });
   try {
     return findHolders(new ObjectGraph(memory, heap, census.facts.types, census.facts.tracked, { edges: true }), targets);
   } finally {
@@ -197,5 +199,5 @@ export async function holdersOfGrowth(diff: DumpDiff, heap: RawHeap | null): Pro
     const kept = b.core.file ? '' : ' (ingest with --keep-cores DIR to keep the copies of archive members and stdin)';
     return { holdings: [], note: `who holds the growth: the core ${b.core.path} is not on disk any more; it is needed to find the holders${kept}` };
   }
-  return { holdings: await holdersInCore(file, heap, targets), note: null };
+  return { holdings: await holdersInCore(file, heap, targets, b.core.sysroot ?? undefined), note: null };
 }

@@ -19,7 +19,7 @@ export function dumpJson(d: Dump): object {
     id: d.id,
     core: {
       path: c.path, sha256: c.sha256, size: c.size, pid: c.pid, signal: c.signal, signal_name: c.signalName,
-      executable: c.executable, cmdline: c.cmdline, taken_at: c.takenAt, file: c.file,
+      executable: c.executable, cmdline: c.cmdline, taken_at: c.takenAt, file: c.file, sysroot: c.sysroot,
     },
     python: { version: d.python.version, layout: d.python.layout },
     series: d.series,

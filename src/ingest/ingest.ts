@@ -97,9 +97,12 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
     lwps: elf.lwps,
     mappedFiles: elf.mappedFiles,
     file: null,
+    sysroot: null,
   };
   const census = await analyzeHeapInWorker(elf, raw, { sysroot: opts.sysroot });
-  core.file = await keepCopy(source, sha256, opts.keepCores ?? null);
+  const kept = await keepCopy(source, sha256, opts.keepCores ?? null);
+  // Recorded only where it lasts: the user's own --sysroot, or a bundle's files kept with its core.
+  Object.assign(core, { file: kept?.file ?? null, sysroot: given.sysroot ?? kept?.sysroot ?? null });
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
   // Another worker may have stored the same core meanwhile: look again inside the write.

@@ -5,8 +5,14 @@ import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { CoreSource } from './source.js';
 
+/** Where a kept core is, and the files it mapped when they came with it (a bundle's). */
+export interface Kept {
+  file: string;
+  sysroot: string | null;
+}
+
 /** Moves a temporary source into DIR; returns where its core now is, or null if it is not a copy. */
-export async function keepCopy(source: CoreSource, sha256: string, dir: string | null): Promise<string | null> {
+export async function keepCopy(source: CoreSource, sha256: string, dir: string | null): Promise<Kept | null> {
   if (!dir || !source.copied || !source.temporary) return null;
   const whole = source.temporary === source.path;
   // A bundle is kept whole: its core with the files it mapped.
@@ -17,5 +23,6 @@ export async function keepCopy(source: CoreSource, sha256: string, dir: string |
     if (err.code !== 'EXDEV') throw err;
     await cp(source.temporary!, dest, { recursive: true, verbatimSymlinks: true });
   });
-  return whole ? dest : join(dest, relative(source.temporary, source.path));
+  const moved = (path: string): string => join(dest, relative(source.temporary!, path));
+  return whole ? { file: dest, sysroot: null } : { file: moved(source.path), sysroot: source.sysroot ? moved(source.sysroot) : null };
 }

@@ -231,6 +231,8 @@ export interface CoreFacts {
   mappedFiles: MappedFile[];
   /** Where the core can be read again when path does not say (a copy kept by --keep-cores), else null. */
   file: string | null;
+  /** The folder its mapped files are read from (--sysroot, a kept bundle's files), else null. */
+  sysroot: string | null;
 }
 
 export interface MappedFile {

@@ -15,9 +15,9 @@ export function findBySha(db: Db, sha256: string): number | null {
 /** Store a dump; with replaceId, the old analysis of the same core is replaced under the same id. */
 export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): number {
   const insertDump = db.prepare(`INSERT INTO dumps (id, sha256, path, size, pid, signal, signal_name, executable, cmdline, fname,
-      taken_at, ingested_at, analysis_ms, python_version, python_layout, python_hexversion, gil_holder, gil_locked, series, warnings, core_file)
+      taken_at, ingested_at, analysis_ms, python_version, python_layout, python_hexversion, gil_holder, gil_locked, series, warnings, core_file, core_sysroot)
     VALUES (@id, @sha256, @path, @size, @pid, @signal, @signal_name, @executable, @cmdline, @fname,
-      @taken_at, @ingested_at, @analysis_ms, @python_version, @python_layout, @python_hexversion, @gil_holder, @gil_locked, @series, @warnings, @core_file)`);
+      @taken_at, @ingested_at, @analysis_ms, @python_version, @python_layout, @python_hexversion, @gil_holder, @gil_locked, @series, @warnings, @core_file, @core_sysroot)`);
   const insertMap = db.prepare('INSERT INTO mapped_files (dump_id, start, end, file_offset, path) VALUES (?, ?, ?, ?, ?)');
   const insertThread = db.prepare(`INSERT INTO threads (dump_id, idx, tid, ident, thread_object, name, state, state_detail, holds_gil,
       wait_kind, wait_address, wait_owner, wait_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -41,7 +41,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
         executable: c.executable, cmdline: c.cmdline, fname: c.fname, taken_at: c.takenAt, ingested_at: dump.ingestedAt,
         analysis_ms: Math.round(dump.analysisMs), python_version: dump.python.version, python_layout: dump.python.layout, python_hexversion: dump.python.hexversion,
         gil_holder: dump.python.gil_holder, gil_locked: bool(dump.python.gil_locked), series: dump.series,
-        warnings: JSON.stringify(dump.warnings), core_file: c.file,
+        warnings: JSON.stringify(dump.warnings), core_file: c.file, core_sysroot: c.sysroot,
       }).lastInsertRowid,
     );
     for (const m of c.mappedFiles) insertMap.run(id, m.start, m.end, m.fileOffset, m.path);
@@ -75,7 +75,7 @@ interface DumpRow {
   executable: string | null; cmdline: string; fname: string; taken_at: string; ingested_at: string; analysis_ms: number;
   python_version: string; python_layout: string; python_hexversion: number; gil_holder: number; gil_locked: number; series: string | null; warnings: string;
   census_objects: number | null; census_bytes: number | null; census_arenas: number | null; census_pools: number | null;
-  census_malloc_chunks: number | null; census_ms: number | null; memory: string | null; core_file: string | null;
+  census_malloc_chunks: number | null; census_ms: number | null; memory: string | null; core_file: string | null; core_sysroot: string | null;
 }
 
 export function listDumps(db: Db): DumpSummary[] {
@@ -121,7 +121,7 @@ export function loadDump(db: Db, id: number): Dump {
   // Every column but heap_layout: that one is large, and only a diff's holders read it.
   const r = db.prepare(`SELECT id, sha256, path, size, pid, signal, signal_name, executable, cmdline, fname, taken_at, ingested_at,
       analysis_ms, python_version, python_layout, python_hexversion, gil_holder, gil_locked, series, warnings, census_objects,
-      census_bytes, census_arenas, census_pools, census_malloc_chunks, census_ms, memory, core_file FROM dumps WHERE id = ?`).get(id) as DumpRow | undefined;
+      census_bytes, census_arenas, census_pools, census_malloc_chunks, census_ms, memory, core_file, core_sysroot FROM dumps WHERE id = ?`).get(id) as DumpRow | undefined;
   if (!r) throw new CoronerError(`dump ${id}: no such dump (coroner list shows them)`, 'no-dump');
   const maps = db.prepare('SELECT start, end, file_offset AS fileOffset, path FROM mapped_files WHERE dump_id = ? ORDER BY start').all(id) as Dump['core']['mappedFiles'];
   const threadRows = db.prepare('SELECT * FROM threads WHERE dump_id = ? ORDER BY idx').all(id) as {
@@ -155,6 +155,7 @@ export function loadDump(db: Db, id: number): Dump {
       path: r.path, size: r.size, sha256: r.sha256, pid: r.pid, signal: r.signal, signalName: r.signal_name, executable: r.executable,
       cmdline: r.cmdline, fname: r.fname, takenAt: r.taken_at, lwps: threads.map((t) => t.tid), mappedFiles: maps,
       file: r.core_file,
+      sysroot: r.core_sysroot,
     },
     series: r.series,
     ingestedAt: r.ingested_at,

@@ -130,8 +130,10 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE dumps ADD COLUMN heap_layout TEXT;
   `,
-  // 5: where a core coroner copied (archive member, stdin, upload) was kept (--keep-cores).
+  // 5: where a core coroner copied (archive member, stdin, upload) was kept (--keep-cores), and
+  // the sysroot its mapped files are read from (--sysroot, a kept bundle), for diff's holders.
   `
   ALTER TABLE dumps ADD COLUMN core_file TEXT;
+  ALTER TABLE dumps ADD COLUMN core_sysroot TEXT;
   `,
 ];
