@@ -83,6 +83,8 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
   seen.set(sha256, 0);
   const raw = await analysis;
   const mtime = (await stat(path)).mtime;
+  const census = await analyzeHeapInWorker(elf, raw, { sysroot: opts.sysroot });
+  const kept = await keepCopy(source, sha256, opts.keepCores ?? null);
   const core: CoreFacts = {
     path: name,
     size: elf.size,
@@ -96,13 +98,10 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
     takenAt: opts.takenAt ?? source.takenAt ?? mtime.toISOString(),
     lwps: elf.lwps,
     mappedFiles: elf.mappedFiles,
-    file: null,
-    sysroot: null,
+    file: kept?.file ?? null,
+    // Recorded only where it lasts: the user's own --sysroot, or a bundle's files kept with its core.
+    sysroot: given.sysroot ?? kept?.sysroot ?? null,
   };
-  const census = await analyzeHeapInWorker(elf, raw, { sysroot: opts.sysroot });
-  const kept = await keepCopy(source, sha256, opts.keepCores ?? null);
-  // Recorded only where it lasts: the user's own --sysroot, or a bundle's files kept with its core.
-  Object.assign(core, { file: kept?.file ?? null, sysroot: given.sysroot ?? kept?.sysroot ?? null });
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
   // Another worker may have stored the same core meanwhile: look again inside the write.

@@ -15,9 +15,10 @@ export interface Kept {
 export async function keepCopy(source: CoreSource, sha256: string, dir: string | null): Promise<Kept | null> {
   if (!dir || !source.copied || !source.temporary) return null;
   const whole = source.temporary === source.path;
+  const into = resolve(dir);
   // A bundle is kept whole: its core with the files it mapped.
-  const dest = join(resolve(dir), whole ? `${sha256}.core` : sha256);
-  await mkdir(resolve(dir), { recursive: true });
+  const dest = join(into, whole ? `${sha256}.core` : sha256);
+  await mkdir(into, { recursive: true });
   await rm(dest, { recursive: true, force: true });
   await rename(source.temporary, dest).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EXDEV') throw err;

@@ -92,7 +92,7 @@ export class ObjectGraph {
   readonly mem: PageCache;
   /** Each node's type index, read from its header. */
   readonly type: Uint32Array;
-  /** Where the addresses are found: runs of ascending addresses in place, or a sorted copy. */
+  /** Where the addresses are found: runs of ascending addresses in place, or one run over a sorted copy. */
   private readonly runs: [number, number][];
   private readonly sorted: Float64Array | null = null;
   /** perm[k]: the node whose address is sorted[k] (only with a sorted copy). */
@@ -118,12 +118,12 @@ export class ObjectGraph {
     if (runs.length <= MAX_RUNS) {
       this.runs = runs;
     } else {
-      this.runs = [];
+      this.runs = [[0, n]];
       this.sorted = Float64Array.from(tracked.address).sort();
       this.perm = new Uint32Array(n);
       for (let i = 0; i < n; i++) this.perm[lowerBound(this.sorted, tracked.address[i]!, 0, n)] = i;
     }
-    ({ pages: this.pages, start: this.pageStart, end: this.pageEnd } = pageTable(this.sorted ?? tracked.address, this.sorted ? [[0, n]] : runs));
+    ({ pages: this.pages, start: this.pageStart, end: this.pageEnd } = pageTable(this.ordered, this.runs));
     this.typeAddress = heap.types.map((t) => t.address);
     this.mem = new PageCache(memory);
     // Type and refcount are read again from each object's header (in address order: the same pages).
@@ -169,29 +169,26 @@ export class ObjectGraph {
     const p = this.pages.getNumber(Math.floor(addr / PAGE_SPAN));
     if (p < 0) return -1;
     const lo = this.pageStart[p]!;
-    if (lo >= 0) {
-      const a = this.sorted ?? this.tracked.address;
-      const hi = this.pageEnd[p]!;
-      const k = lowerBound(a, addr, lo, hi);
-      if (k === hi || a[k] !== addr) return -1;
-      return this.perm ? this.perm[k]! : k;
-    }
-    return this.searchRuns(addr);
-  }
-
-  /** For a page whose objects lie in more than one run. */
-  private searchRuns(addr: number): number {
-    if (this.sorted && this.perm) {
-      const k = lowerBound(this.sorted, addr, 0, this.n);
-      return k < this.n && this.sorted[k] === addr ? this.perm[k]! : -1;
-    }
-    const a = this.tracked.address;
-    for (const [lo, hi] of this.runs) {
-      if (addr < a[lo]! || addr > a[hi - 1]!) continue;
-      const k = lowerBound(a, addr, lo, hi);
-      if (k < hi && a[k] === addr) return k;
+    if (lo >= 0) return this.search(addr, lo, this.pageEnd[p]!);
+    // A page whose objects lie in more than one run (only runs in place can cross).
+    for (const [from, to] of this.runs) {
+      const j = this.search(addr, from, to);
+      if (j >= 0) return j;
     }
     return -1;
+  }
+
+  /** The node of addr among the ordered addresses [lo, hi), or -1. */
+  private search(addr: number, lo: number, hi: number): number {
+    const a = this.ordered;
+    const k = lowerBound(a, addr, lo, hi);
+    if (k === hi || a[k] !== addr) return -1;
+    return this.perm ? this.perm[k]! : k;
+  }
+
+  /** The addresses in the order find searches them: in place, or the sorted copy. */
+  private get ordered(): Float64Array {
+    return this.sorted ?? this.tracked.address;
   }
 
   traverse(i: number, visit: (addr: number) => void): void {
