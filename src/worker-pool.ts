@@ -28,19 +28,25 @@ export class WorkerPool<T, R> {
 
   constructor(private readonly script: URL) {}
 
-  /** Runs TASK on an idle worker, starting one when none is idle. */
-  run(task: T): Promise<R> {
+  /**
+   * Runs TASK on an idle worker, starting one when none is idle. With keep false the worker ends
+   * after it, so that what a large task left in its heap goes back to the system at once.
+   */
+  run(task: T, opts: { keep?: boolean } = {}): Promise<R> {
     const slot = this.idle.pop() ?? this.start();
     slot.worker.ref();
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ id, task } satisfies Request<T>);
-    }).finally(() => {
-      if (!slot.dead) {
-        slot.worker.unref();
-        this.idle.push(slot);
+    }).finally(async () => {
+      if (slot.dead) return;
+      if (opts.keep === false) {
+        await slot.worker.terminate();
+        return;
       }
+      slot.worker.unref();
+      this.idle.push(slot);
     });
   }
 
