@@ -3,7 +3,7 @@
 // writes the report to ./report/index.html.
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../src/paths.js';
+import { packageRoot } from '../src/base/paths.js';
 import { makeCores } from './make-cores.js';
 
 const cli = join(packageRoot, 'dist', 'src', 'cli', 'main.js');

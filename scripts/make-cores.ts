@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join, basename } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { packageRoot } from '../src/paths.js';
+import { packageRoot } from '../src/base/paths.js';
 import { coresOfWorkload, coreOfNativeProcess, FIXTURE_PYTHON, type FixtureCore, type WorkloadRun } from './lib/fixture-cores.js';
 
 export interface Manifest {

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../src/paths.js';
+import { packageRoot } from '../src/base/paths.js';
 import { makeCores } from '../scripts/make-cores.js';
 import type { FixtureCore } from '../scripts/lib/fixture-cores.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { sparseCopy } from '../src/ingest/sparse-copy.js';
+import { sparseCopy } from '../src/inputs/sparse-copy.js';
 import { tempDir } from './helpers.js';
 
 const MiB = 1 << 20;

@@ -7,7 +7,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../../src/base/paths.js';
 import { coresOfWorkload, FIXTURE_PYTHON } from './fixture-cores.js';
 
 export const heapBenchWorkload = join(packageRoot, 'fixtures', 'bench', 'heap.py');

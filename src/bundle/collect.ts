@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { executableOf, type ElfCore } from '../ingest/core-file.js';
+import { executableOf, type ElfCore } from '../core/core-file.js';
 import { DEBUG_DIR, sysrootEntry, type BundleFile, type BundleManifest } from './manifest.js';
 import { readElfIds } from './elf-ids.js';
 

@@ -1,7 +1,7 @@
 // The manifest of a bundle (`coroner pack`): the first entry of the tar.gz, which is how
 // `coroner ingest` recognises a bundle. Written by pack, read (and checked) by ingest.
 import { isAbsolute, normalize } from 'node:path';
-import { CoronerError } from '../errors.js';
+import { CoronerError } from '../base/errors.js';
 
 export const MANIFEST_NAME = 'coroner-bundle.json';
 /** Entries under this folder are the files of the core's machine, at their own paths. */

@@ -3,13 +3,13 @@
 // 512 bytes, glibc's chunks for larger ones, and the interpreter's static objects.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ElfCore } from '../ingest/core-file.js';
-import { CoreMemory } from '../ingest/core-memory.js';
+import type { ElfCore } from '../core/core-file.js';
+import { CoreMemory } from '../core/core-memory.js';
 import type { CensusRow, CensusStats, PymallocClass, RawHeap } from '../model/types.js';
-import { Column } from './column.js';
-import { walkGlibc, type GlibcWalk } from './glibc.js';
-import { ObjectRecognizer, TypeTable } from './objects.js';
-import { emptyWalk, mergeWalk, usedArenas, walkPymalloc, type PymallocWalk } from './pymalloc.js';
+import { Column } from '../base/column.js';
+import { walkGlibc, type GlibcWalk } from '../allocators/glibc.js';
+import { ObjectRecognizer, TypeTable } from '../cpython/objects.js';
+import { emptyWalk, mergeWalk, usedArenas, walkPymalloc, type PymallocWalk } from '../allocators/pymalloc.js';
 import type { WorkerResult, WorkerTask } from './pymalloc-worker.js';
 import { Tally, type TrackedParts } from './tally.js';
 
@@ -54,7 +54,7 @@ function startPymallocWalk(
   const p = heap.pymalloc;
   if (!p) return Promise.resolve(null);
   const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), MAX_WORKERS), Math.floor(slots.length / ARENAS_PER_WORKER));
-  if (workers < 2) return Promise.resolve(walkPymalloc(memory, p, recognizer, tally, slots));
+  if (workers < 2) return Promise.resolve(walkPymalloc(memory, p, tally.pymallocVisitor(recognizer), slots));
   const share = Math.ceil(slots.length / workers);
   // One-shot workers, not pooled (src/worker-pool.ts): a walker that has exited gave its memory
   // back before the collector's graph is built; pooled, a 2 GB core peaked at 631 MB, not 437.

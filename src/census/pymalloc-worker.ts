@@ -2,11 +2,11 @@
 // The census splits the arenas between workers because the walk is CPU-bound and the core is
 // read through the page cache: two cores walk a heap nearly twice as fast.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ElfCore } from '../ingest/core-file.js';
-import { CoreMemory } from '../ingest/core-memory.js';
+import type { ElfCore } from '../core/core-file.js';
+import { CoreMemory } from '../core/core-memory.js';
 import type { RawHeap } from '../model/types.js';
-import { ObjectRecognizer, TypeTable } from './objects.js';
-import { walkPymalloc, type PymallocWalk } from './pymalloc.js';
+import { ObjectRecognizer, TypeTable } from '../cpython/objects.js';
+import { walkPymalloc, type PymallocWalk } from '../allocators/pymalloc.js';
 import { Tally, type TallyParts } from './tally.js';
 
 export interface WorkerTask {
@@ -26,7 +26,7 @@ const memory = new CoreMemory(task.core, { sysroot: task.sysroot });
 try {
   const types = new TypeTable(task.heap);
   const tally = new Tally(types, task.heap);
-  const walk = walkPymalloc(memory, task.heap.pymalloc!, new ObjectRecognizer(types, task.heap), tally, task.slots);
+  const walk = walkPymalloc(memory, task.heap.pymalloc!, tally.pymallocVisitor(new ObjectRecognizer(types, task.heap)), task.slots);
   tally.resolveDictKeys(memory);
   const parts = tally.parts();
   const result: WorkerResult = { walk, parts };

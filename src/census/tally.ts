@@ -3,9 +3,10 @@
 // key table must be read where it lives, so those addresses are gathered and read afterwards in
 // address order, which turns a million random reads into one sequential pass.
 import type { CensusRow, RawHeap } from '../model/types.js';
-import type { CoreMemory } from '../ingest/core-memory.js';
-import { Column, concat } from './column.js';
-import { Kind, TypeTable, bufferBytes } from './objects.js';
+import type { CoreMemory } from '../core/core-memory.js';
+import { Column, concat } from '../base/column.js';
+import { Kind, TypeTable, bufferBytes, type ObjectRecognizer } from '../cpython/objects.js';
+import type { BlockVisitor } from '../allocators/pymalloc.js';
 
 /** Buffers larger than this come from malloc, not pymalloc. */
 const MALLOC_BUFFER = 512;
@@ -106,6 +107,17 @@ export class Tally {
 
   /** Address of the window's first byte, set by the walker before each window. */
   base = 0;
+
+  /** The pymalloc walk's visitor: a block the recognizer takes for an object is added here. */
+  pymallocVisitor(recognizer: ObjectRecognizer): BlockVisitor {
+    return (u32, off, size, avail, base) => {
+      const ti = recognizer.at(u32, off, size, avail, 'pymalloc');
+      if (ti < 0) return false;
+      this.base = base;
+      this.add(u32, recognizer.start, ti, size, avail);
+      return true;
+    };
+  }
 
   /**
    * What this tally holds, to send from a worker thread and merge into another tally. Its dict

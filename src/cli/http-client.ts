@@ -2,7 +2,7 @@
 // connection become one line that says what to check.
 import http, { type ClientRequest } from 'node:http';
 import https from 'node:https';
-import { CoronerError } from '../errors.js';
+import { CoronerError } from '../base/errors.js';
 
 export interface Answer {
   status: number;

@@ -1,9 +1,9 @@
 // `coroner ingest`: one line per core as it finishes, then a summary; exit 2 if any core failed.
 import { resolve } from 'node:path';
-import { CoronerError } from '../errors.js';
-import { defaultJobs, ingest, type IngestOutcome } from '../ingest/ingest.js';
+import { CoronerError } from '../base/errors.js';
+import { defaultJobs, ingest, type IngestOutcome } from '../pipeline/ingest.js';
 import { openDb } from '../store/db.js';
-import { seconds } from '../format/units.js';
+import { seconds } from '../base/units.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 import { progressDisplay } from './progress.js';
 

@@ -2,10 +2,10 @@
 // coroner's command line. Exit codes are a promise: 0 ok, 1 a gate or finding tripped, 2 error.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CoronerError, errorLine } from '../errors.js';
+import { CoronerError, errorLine } from '../base/errors.js';
 import { ingestCommand } from './ingest.js';
 import { packCommand } from './pack.js';
-import { STDIN_PATH } from '../ingest/stdin.js';
+import { STDIN_PATH } from '../inputs/stdin.js';
 import { censusCommand, listCommand, showCommand } from './show.js';
 import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';

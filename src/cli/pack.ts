@@ -5,10 +5,10 @@ import { basename, resolve } from 'node:path';
 import { planBundle, type PackFile } from '../bundle/collect.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { writeBundle } from '../bundle/write.js';
-import { CoronerError } from '../errors.js';
-import { humanBytes } from '../format/units.js';
-import { readElfCore } from '../ingest/core-file.js';
-import { coronerVersion } from '../version.js';
+import { CoronerError } from '../base/errors.js';
+import { humanBytes } from '../base/units.js';
+import { readElfCore } from '../core/core-file.js';
+import { coronerVersion } from '../base/version.js';
 import { EXIT_OK } from './exit.js';
 
 export interface PackArgs {

@@ -1,8 +1,8 @@
 // What `coroner ingest` prints while it works. On a terminal: one line that keeps being redrawn
 // (cores done of found, the cores in gdb, bytes read), with each core's outcome line printed
 // above it as it finishes. Elsewhere (CI, pipes, files): the outcome lines only.
-import type { IngestStatus } from '../ingest/status.js';
-import { humanBytes } from '../format/units.js';
+import type { IngestStatus } from '../pipeline/status.js';
+import { humanBytes } from '../base/units.js';
 
 const REDRAW_MS = 100;
 

@@ -1,9 +1,9 @@
 // `coroner serve`: the upload server in the foreground. Its first line on stdout is the URL it
 // listens on (with --port 0, the port the system chose); requests are logged on stderr.
 import { dirname, join, resolve } from 'node:path';
-import { CoronerError } from '../errors.js';
-import { parseSize } from '../format/units.js';
-import { defaultJobs } from '../ingest/ingest.js';
+import { CoronerError } from '../base/errors.js';
+import { parseSize } from '../base/units.js';
+import { defaultJobs } from '../pipeline/ingest.js';
 import { CoronerServer } from '../server/server.js';
 import { Spool } from '../server/spool.js';
 import { openDb } from '../store/db.js';

@@ -1,6 +1,6 @@
 // How far an upload is: on a terminal one line redrawn in place (bytes sent of total, rate); in a
 // log or a CI job a plain line at every quarter, so the output stays readable there.
-import { humanBytes, seconds } from '../format/units.js';
+import { humanBytes, seconds } from '../base/units.js';
 
 const REDRAW_MS = 100;
 

@@ -2,8 +2,8 @@
 // ("20%"), an absolute one ("50MB"), or either for one type ("OrderRecord:10%", "dict:+5000"
 // objects, "bytes:20MB"). Without a type, a limit applies to the process's writable memory (or, when
 // a dump has no memory accounting, to its Python objects).
-import { CoronerError } from '../errors.js';
-import { humanBytes, parseSize, typeName } from '../format/units.js';
+import { CoronerError } from '../base/errors.js';
+import { humanBytes, parseSize, typeName } from '../base/units.js';
 import type { DumpDiff } from './diff.js';
 
 export interface GateLimit {

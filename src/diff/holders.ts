@@ -2,14 +2,14 @@
 // instances, and the path from a root to it (a module's global, or an object referenced from
 // outside the tracked objects: a frame, a C global), like objgraph's find_backref_chain, offline.
 import { takeCensus } from '../census/census.js';
-import { Kind } from '../census/objects.js';
-import { readElfCore } from '../ingest/core-file.js';
-import { CoreMemory } from '../ingest/core-memory.js';
+import { Kind } from '../cpython/objects.js';
+import { readElfCore } from '../core/core-file.js';
+import { CoreMemory } from '../core/core-memory.js';
 import { ObjectGraph } from '../memory/graph.js';
 import { existsSync } from 'node:fs';
-import { typeName } from '../format/units.js';
+import { typeName } from '../base/units.js';
 import type { DumpDiff } from './diff.js';
-import type { PageCache } from '../ingest/page-cache.js';
+import type { PageCache } from '../core/page-cache.js';
 import type { RawHeap } from '../model/types.js';
 
 export interface Holding {

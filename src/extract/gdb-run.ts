@@ -6,9 +6,9 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoronerError } from '../errors.js';
-import { gdbScriptDir } from '../paths.js';
-import { atInterrupt } from '../interrupt.js';
+import { CoronerError } from '../base/errors.js';
+import { gdbScriptDir } from '../base/paths.js';
+import { atInterrupt } from '../base/interrupt.js';
 import type { RawExtraction } from '../model/types.js';
 
 export interface GdbOptions {

@@ -3,7 +3,7 @@ import type { DumpDiff, TypeDelta } from '../diff/diff.js';
 import type { GateCheck } from '../diff/gate.js';
 import type { Holding } from '../diff/holders.js';
 import { BREAKDOWN_LABELS, table } from './text.js';
-import { humanBytes, signed, typeName } from './units.js';
+import { humanBytes, signed, typeName } from '../base/units.js';
 
 /** The relative change from a to b with one decimal: " (+12.5%)", nothing when a is 0. */
 const growth = (a: number, b: number): string => (a > 0 ? ` (${signed(Math.round((1000 * (b - a)) / a) / 10)}%)` : '');

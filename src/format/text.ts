@@ -1,8 +1,8 @@
 // The text view of `coroner show` and `coroner list`: findings first, then every thread with its
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
-import { basename } from '../model/classify.js';
+import { basename } from '../threads/classify.js';
 import type { CensusRow, Dump, DumpSummary, Finding, MemoryReport, Thread } from '../model/types.js';
-import { hexAddr, humanBytes, seconds, shortSha } from './units.js';
+import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 
 export interface TextOptions {
   locals: boolean;

@@ -3,13 +3,13 @@
 // malloc memory owned by nothing Python knows of, thread stacks, the rest), from the census's
 // walk, glibc's own structures and the mappings.
 import type { Census } from '../census/census.js';
-import type { ElfCore } from '../ingest/core-file.js';
-import { CoreMemory } from '../ingest/core-memory.js';
-import { humanBytes, percent } from '../format/units.js';
+import type { ElfCore } from '../core/core-file.js';
+import { CoreMemory } from '../core/core-memory.js';
+import { humanBytes, percent } from '../base/units.js';
 import type { Allocator, MemoryReport, RawExtraction, RawHeap } from '../model/types.js';
 import { cyclicGarbage } from './cycles.js';
 import { ObjectGraph } from './graph.js';
-import { glibcStats } from './glibc-stats.js';
+import { glibcStats } from '../allocators/glibc-stats.js';
 import { addressNamer, findPointers, type Region } from './pointers.js';
 import { NATIVE_FLOOR } from './findings.js';
 

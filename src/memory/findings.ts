@@ -1,6 +1,6 @@
 // Findings about memory, each only with the figures that prove it: a healthy process holding a
 // large live cache gets none of these.
-import { humanBytes, percent, typeName } from '../format/units.js';
+import { humanBytes, percent, typeName } from '../base/units.js';
 import type { Finding, MemoryReport } from '../model/types.js';
 
 const MiB = 1 << 20;

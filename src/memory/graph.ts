@@ -4,10 +4,10 @@
 // finding and the diff's "who holds the growth" rest on. An object of a type whose references
 // coroner does not follow keeps everything it points at looking externally referenced, so errors
 // can only make garbage look alive, never the reverse.
-import type { CoreMemory } from '../ingest/core-memory.js';
-import { PageCache } from '../ingest/page-cache.js';
-import { AddressIndex } from '../census/address-index.js';
-import { Kind, type TypeTable } from '../census/objects.js';
+import type { CoreMemory } from '../core/core-memory.js';
+import { PageCache } from '../core/page-cache.js';
+import { AddressIndex } from '../base/address-index.js';
+import { Kind, type TypeTable } from '../cpython/objects.js';
 import type { TrackedParts } from '../census/tally.js';
 import type { RawHeap } from '../model/types.js';
 

@@ -3,8 +3,8 @@
 // library's data). No hit at all says something too: the memory is leaked, or only an encoded
 // value (a Python int holding the address, say) refers to it.
 import { basename } from 'node:path';
-import type { ElfCore } from '../ingest/core-file.js';
-import type { CoreMemory } from '../ingest/core-memory.js';
+import type { ElfCore } from '../core/core-file.js';
+import type { CoreMemory } from '../core/core-memory.js';
 
 const WINDOW = 4 << 20;
 const PF_W = 2;

@@ -1,6 +1,6 @@
 // Line charts as inline SVG view models: the template draws what this computes (coordinates,
 // ticks, labels), so no chart library and no script is needed, and every label stays escaped.
-import { humanBytes } from '../format/units.js';
+import { humanBytes } from '../base/units.js';
 
 export interface ChartLine {
   name: string;

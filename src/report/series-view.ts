@@ -3,7 +3,7 @@
 import type { DumpDiff } from '../diff/diff.js';
 import type { Holding } from '../diff/holders.js';
 import { BREAKDOWN_LABELS } from '../format/text.js';
-import { humanBytes, signed, typeName } from '../format/units.js';
+import { humanBytes, signed, typeName } from '../base/units.js';
 import type { Dump } from '../model/types.js';
 import type { Series } from '../store/series.js';
 import { lineChart, type ChartView } from './charts.js';

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
-import { packageRoot, templatesDir } from '../paths.js';
-import { hexAddr, humanBytes, shortSha } from '../format/units.js';
+import { packageRoot, templatesDir } from '../base/paths.js';
+import { hexAddr, humanBytes, shortSha } from '../base/units.js';
 
 export type Render = (context: object) => string;
 

@@ -1,9 +1,9 @@
 // From the Dump model to what the HTML templates show: plain data, every string still raw (the
 // templates escape it), grouped and ordered the way the report reads.
-import { basename } from '../model/classify.js';
+import { basename } from '../threads/classify.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
 import { BREAKDOWN_LABELS } from '../format/text.js';
-import { hexAddr, humanBytes, seconds, shortSha } from '../format/units.js';
+import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 
 /** The order thread groups appear in: the threads that explain a hang first. */
 export const STATE_ORDER: readonly ThreadState[] = [

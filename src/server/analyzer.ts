@@ -2,8 +2,8 @@
 // the report rewritten, and only then is the upload marked done, so that a client that sees
 // "done" finds its dumps in the report too.
 import PQueue from 'p-queue';
-import { CoronerError, errorLine } from '../errors.js';
-import { ingest } from '../ingest/ingest.js';
+import { CoronerError, errorLine } from '../base/errors.js';
+import { ingest } from '../pipeline/ingest.js';
 import type { Db } from '../store/db.js';
 import type { ReportRefresher } from './report.js';
 import type { Spool } from './spool.js';

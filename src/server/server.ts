@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { utimes } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import { errorKind, errorLine } from '../errors.js';
-import { humanBytes } from '../format/units.js';
+import { errorKind, errorLine } from '../base/errors.js';
+import { humanBytes } from '../base/units.js';
 import type { Db } from '../store/db.js';
 import { Analyzer } from './analyzer.js';
 import { tokenChecker } from './auth.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
-import { CoronerError } from '../errors.js';
-import { humanBytes } from '../format/units.js';
+import { CoronerError } from '../base/errors.js';
+import { humanBytes } from '../base/units.js';
 
 export class Spool {
   constructor(readonly dir: string) {}

@@ -1,7 +1,7 @@
 // What the server knows of each upload, from the moment its body is whole on disk. Kept in memory:
 // an upload's state matters while a client waits for it; the dumps themselves are in the database.
 import { randomBytes } from 'node:crypto';
-import type { IngestOutcome } from '../ingest/ingest.js';
+import type { IngestOutcome } from '../pipeline/ingest.js';
 
 export type UploadStatus = 'queued' | 'running' | 'done' | 'failed';
 

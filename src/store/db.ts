@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CoronerError } from '../errors.js';
+import { CoronerError } from '../base/errors.js';
 import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;

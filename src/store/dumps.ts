@@ -1,7 +1,7 @@
 // Writing and reading whole dumps. A dump is written in one transaction, so a reader (or a
 // database left by a killed ingest) sees it whole or not at all.
 import { resolve } from 'node:path';
-import { CoronerError } from '../errors.js';
+import { CoronerError } from '../base/errors.js';
 import type { CensusRow, MemoryReport, PymallocClass, RawHeap, Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
 import type { Db } from './db.js';
 

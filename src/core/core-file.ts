@@ -1,7 +1,7 @@
 // Reads what an ELF core says about itself, without gdb: program headers (to check that the
 // file is whole) and notes (pid, signal, command line, the mapped files, the auxiliary vector).
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { CoronerError } from '../errors.js';
+import { CoronerError } from '../base/errors.js';
 import type { MappedFile } from '../model/types.js';
 
 const PT_LOAD = 1;

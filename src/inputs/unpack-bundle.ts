@@ -6,7 +6,7 @@ import { lstat, mkdir, realpath, symlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DEBUG_DIR, MANIFEST_NAME, SYSROOT_DIR, parseManifest, type BundleManifest } from '../bundle/manifest.js';
-import { CoronerError, errorLine } from '../errors.js';
+import { CoronerError, errorLine } from '../base/errors.js';
 import type { ScratchNames } from './scratch.js';
 import { problem, type InputItem } from './source.js';
 import { drain, entryName, entryRefusal, isFileEntry, pathInside, type TarEntry } from './tar-rules.js';

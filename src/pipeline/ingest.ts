@@ -5,17 +5,17 @@ import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
-import { CoronerError, errorKind, errorLine } from '../errors.js';
+import { CoronerError, errorKind, errorLine } from '../base/errors.js';
 import { extractWithGdb, resolveExecutable, type GdbOptions } from '../extract/gdb-run.js';
-import { buildDump } from '../model/build.js';
-import { analyzeHeapInWorker } from '../memory/analyze.js';
+import { buildDump } from './build.js';
+import { analyzeHeapInWorker } from './heap-stage-pool.js';
 import type { CoreFacts } from '../model/types.js';
 import type { Db } from '../store/db.js';
 import { findBySha, saveDump } from '../store/dumps.js';
-import { executableOf, readElfCore, signalName } from './core-file.js';
-import { expandInputs, type CoreSource } from './inputs.js';
-import { keepCopy } from './keep.js';
-import { Scratch } from './scratch.js';
+import { executableOf, readElfCore, signalName } from '../core/core-file.js';
+import { expandInputs, type CoreSource } from '../inputs/inputs.js';
+import { keepCopy } from '../inputs/keep.js';
+import { Scratch } from '../inputs/scratch.js';
 import { StatusTracker, type IngestStatus } from './status.js';
 
 export interface IngestOptions extends Omit<GdbOptions, 'signal'> {

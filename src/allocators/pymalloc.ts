@@ -1,10 +1,15 @@
 // Walks every pymalloc arena of the core: 1 MiB arenas read whole, 16 KiB pools, blocks of one size
 // class per pool. Free blocks (the pool's freeblock list, and everything from nextoffset on) are
 // skipped; every used block is offered to the object recognizer.
-import type { CoreMemory } from '../ingest/core-memory.js';
+import type { CoreMemory } from '../core/core-memory.js';
 import type { PymallocClass, RawPymalloc } from '../model/types.js';
-import type { ObjectRecognizer } from './objects.js';
-import type { Tally } from './tally.js';
+
+/**
+ * Offered every used block: the window over its arena (`u32`), the block's byte offset in it, the
+ * block size, how far the window is readable and the window's address. Returns whether the block
+ * holds an object (counted per size class).
+ */
+export type BlockVisitor = (u32: Uint32Array, off: number, size: number, avail: number, base: number) => boolean;
 
 const TWO32 = 4294967296;
 const SIZE_CLASSES = 32;
@@ -73,7 +78,7 @@ export function usedArenas(memory: CoreMemory, p: RawPymalloc): { slot: number; 
 }
 
 /** Walk the arenas at the given slots of the arena table (all by default). */
-export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: ObjectRecognizer, tally: Tally, slots?: number[]): PymallocWalk {
+export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, visit: BlockVisitor, slots?: number[]): PymallocWalk {
   const ao = p.arena_object;
   const ph = p.pool_header;
   const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
@@ -94,7 +99,6 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: Obj
     if (!memory.read(address, p.arena_size, buf)) continue;
     walk.arenas++;
     walk.regions.push({ start: address, end: address + p.arena_size });
-    tally.base = address;
     const first = Math.ceil(address / p.pool_size) * p.pool_size;
     for (let pool = first; pool < poolAddress && pool + p.pool_size <= address + p.arena_size; pool += p.pool_size) {
       const po = pool - address;
@@ -127,9 +131,7 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, recognizer: Obj
       for (let bo = p.pool_overhead, i = 0; bo + size <= end; bo += size, i++) {
         if (free[i]) continue;
         used++;
-        const ti = recognizer.at(u32, po + bo, size, buf.length, 'pymalloc');
-        if (ti < 0) continue;
-        tally.add(u32, recognizer.start, ti, size, buf.length);
+        if (!visit(u32, po + bo, size, buf.length, address)) continue;
         cls.objectBlocks++;
         cls.objectBytes += size;
       }

@@ -1,22 +1,10 @@
 // The main thread's side of archive-worker: the cores of an archive file, as streamSources gives
 // them, unpacked by a worker thread into a folder of the scratch space.
 import { Worker } from 'node:worker_threads';
-import { CoronerError } from '../errors.js';
+import { CoronerError } from '../base/errors.js';
 import type { Scratch } from './scratch.js';
-import type { CoreSource, InputItem } from './source.js';
-
-export interface WorkerTask {
-  path: string;
-  name: string;
-  dir: string;
-}
-
-export type WorkerMessage =
-  | { source: CoreSource }
-  | { problem: { name: string; message: string; kind: string } }
-  | { bytes: number }
-  | { done: true }
-  | { failed: string };
+import type { InputItem } from './source.js';
+import type { WorkerMessage, WorkerTask } from './archive-worker.js';
 
 export async function* archiveSources(path: string, scratch: Scratch, onBytes?: (n: number) => void): AsyncGenerator<InputItem> {
   const task: WorkerTask = { path, name: path, dir: await scratch.folder('archive') };

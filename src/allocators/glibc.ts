@@ -2,8 +2,8 @@
 // chunk), every thread arena's heaps (64 MiB-aligned heap_info blocks chained by `prev`), and the
 // chunks malloc got from mmap for large requests. Each chunk is offered to a visitor with its size
 // and whether it is in use, read through large windows of the core.
-import type { CoreMemory } from '../ingest/core-memory.js';
-import type { Segment } from '../ingest/core-file.js';
+import type { CoreMemory } from '../core/core-memory.js';
+import type { Segment } from '../core/core-file.js';
 import type { RawGlibc } from '../model/types.js';
 
 const TWO32 = 4294967296;

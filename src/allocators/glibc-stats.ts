@@ -2,9 +2,9 @@
 // them: per arena, the fastbins (singly linked, pointer-mangled since glibc 2.32), the regular bins
 // (circular doubly linked lists) plus the top chunk as "rest", and system_mem; mmapped chunks from
 // mp_. Also what malloc_trim(0) could give back to the kernel.
-import type { CoreMemory } from '../ingest/core-memory.js';
+import type { CoreMemory } from '../core/core-memory.js';
 import type { RawGlibc } from '../model/types.js';
-import { arenaAddresses } from '../census/glibc.js';
+import { arenaAddresses } from './glibc.js';
 
 const NFASTBINS = 10;
 const NBINS = 128;

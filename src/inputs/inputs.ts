@@ -5,7 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { archiveSources } from './archive-unpack.js';
-import { headOfFile, isElfCoreHead, magicOf } from './magic.js';
+import { headOfFile, isElfCoreHead, magicOf } from '../core/magic.js';
 import type { Scratch } from './scratch.js';
 import { problem, type InputItem } from './source.js';
 import { isStdin, stdinSources } from './stdin.js';

@@ -3,7 +3,7 @@
 // reference the lock while waiting elsewhere (the `with first:` of a lock-order deadlock); and
 // when no thread at all is left that could release anything, the process is stuck either way.
 import { basename } from './classify.js';
-import type { Finding, Thread } from './types.js';
+import type { Finding, Thread } from '../model/types.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 

@@ -4,9 +4,9 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { errorLine } from '../errors.js';
+import { errorLine } from '../base/errors.js';
 import { MANIFEST_NAME } from '../bundle/manifest.js';
-import { isElfCoreHead, magicOf, peekStream } from './magic.js';
+import { isElfCoreHead, magicOf, peekStream } from '../core/magic.js';
 import type { ScratchNames } from './scratch.js';
 import { sparseCopy } from './sparse-copy.js';
 import { problem, type CoreSource, type InputItem } from './source.js';

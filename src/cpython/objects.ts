@@ -3,7 +3,7 @@
 // the managed-dict pre-header too for instances of plain classes), its refcount is plausible, and
 // the size T's layout implies for it fits the block the allocator gave it.
 import type { RawHeap } from '../model/types.js';
-import { AddressIndex } from './address-index.js';
+import { AddressIndex } from '../base/address-index.js';
 
 const TWO32 = 4294967296;
 

@@ -8,7 +8,20 @@ import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { streamSources } from './archive.js';
 import { namesIn } from './scratch.js';
-import type { WorkerMessage, WorkerTask } from './archive-unpack.js';
+import type { CoreSource } from './source.js';
+
+export interface WorkerTask {
+  path: string;
+  name: string;
+  dir: string;
+}
+
+export type WorkerMessage =
+  | { source: CoreSource }
+  | { problem: { name: string; message: string; kind: string } }
+  | { bytes: number }
+  | { done: true }
+  | { failed: string };
 
 const task = workerData as WorkerTask;
 const port = parentPort!;

@@ -1,6 +1,6 @@
 // A core to analyze, as the inputs give it: the file to read (the user's own, or a temporary copy
 // of an archive member or of standard input) and the name the user knows it by.
-import { CoronerError } from '../errors.js';
+import { CoronerError } from '../base/errors.js';
 
 export interface CoreSource {
   /** The file gdb and coroner read. */

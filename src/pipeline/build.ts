@@ -1,9 +1,9 @@
 // From what gdb read to the model of threads and frames that is stored, shown and reported.
-import { classify } from './classify.js';
-import { lockFindings } from './locks.js';
+import { classify } from '../threads/classify.js';
+import { lockFindings } from '../threads/locks.js';
 import { memoryFindings } from '../memory/findings.js';
-import type { HeapAnalysis } from '../memory/analyze.js';
-import type { CoreFacts, Dump, RawExtraction, Thread } from './types.js';
+import type { HeapAnalysis } from './heap-stage.js';
+import type { CoreFacts, Dump, RawExtraction, Thread } from '../model/types.js';
 
 /** What the heap stage found (the census and the memory accounting). */
 export type CensusPart = HeapAnalysis;

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { atInterrupt } from '../interrupt.js';
+import { atInterrupt } from '../base/interrupt.js';
 
 /** Fresh paths inside one folder, for files or sub-folders. */
 export interface ScratchNames {
