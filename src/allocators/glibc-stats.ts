@@ -3,14 +3,14 @@
 // (circular doubly linked lists) plus the top chunk as "rest", and system_mem; mmapped chunks from
 // mp_. Also what malloc_trim(0) could give back to the kernel.
 import type { CoreMemory } from '../core/core-memory.js';
-import type { RawGlibc } from '../model/types.js';
+import type { RawGlibc } from '../model/raw.js';
 import { arenaAddresses } from './glibc.js';
+import { xor64 } from '../base/words.js';
 
 const NFASTBINS = 10;
 const NBINS = 128;
 const PAGE = 4096;
 const MAX_LIST = 10_000_000;
-const TWO32 = 4294967296;
 /** sizeof(struct malloc_chunk) on 64-bit: what malloc_trim keeps at the start of a free chunk. */
 const MALLOC_CHUNK = 48;
 
@@ -46,16 +46,9 @@ export interface GlibcStats {
 
 const chunkSize = (field: number): number => field - (field % 8);
 
-/** x ^ y for addresses up to 2^53. */
-function xor(x: number, y: number): number {
-  const lo = ((x % TWO32) ^ (y % TWO32)) >>> 0;
-  const hi = (Math.floor(x / TWO32) ^ Math.floor(y / TWO32)) >>> 0;
-  return hi * TWO32 + lo;
-}
-
 /** glibc's REVEAL_PTR: a stored fd is the pointer xor (the address it is stored at >> 12). */
 function reveal(storedAt: number, stored: number): number {
-  return xor(Math.floor(storedAt / 4096), stored);
+  return xor64(Math.floor(storedAt / 4096), stored);
 }
 
 function trimmablePart(chunk: number, size: number): number {

@@ -4,14 +4,26 @@
 // and whether it is in use, read through large windows of the core.
 import type { CoreMemory } from '../core/core-memory.js';
 import type { Segment } from '../core/core-file.js';
-import type { RawGlibc } from '../model/types.js';
+import type { RawGlibc } from '../model/raw.js';
 
-const TWO32 = 4294967296;
+import { u64At } from '../base/words.js';
+
 const PREV_INUSE = 1;
 const IS_MMAPPED = 2;
 const NON_MAIN_ARENA = 4;
 const WINDOW = 4 << 20;
 const MAX_ARENAS = 4096;
+/** Where a chunk's user memory starts: after its prev_size and size words (2 * SIZE_SZ). */
+export const CHUNK_HEADER = 16;
+/** The smallest chunk (MINSIZE). */
+const MIN_CHUNK = 32;
+
+/** The chunk malloc gives a request of n bytes: n plus the size word, rounded to 16, at least MINSIZE. */
+export const chunkFor = (n: number): number => Math.max(MIN_CHUNK, Math.ceil((n + 8) / 16) * 16);
+
+/** The most a request can have asked for and been given this chunk (an mmapped chunk lends no prev_size to a next one). */
+export const usableSize = (size: number, mmapped: boolean): number => size - (mmapped ? CHUNK_HEADER : 8);
+
 /** Bytes of a chunk a visitor may look at: its header and the start of what it holds. */
 export const CHUNK_PEEK = 128;
 
@@ -54,8 +66,7 @@ class Window {
   }
 
   u64(addr: number): number {
-    const off = addr - this.base;
-    return this.u32[(off >>> 2) + 1]! * TWO32 + this.u32[off >>> 2]!;
+    return u64At(this.u32, addr - this.base);
   }
 }
 
@@ -84,7 +95,7 @@ export function walkGlibc(memory: CoreMemory, g: RawGlibc, segments: Segment[], 
       const sizeField = win.u64(p + 8);
       const size = sizeField - (sizeField % 8);
       if (p === top) return; // the top chunk: free space at the end of the heap
-      if (size < 32 || p + size > end) {
+      if (size < MIN_CHUNK || p + size > end) {
         walk.problems.push(`corrupt chunk at 0x${p.toString(16)} (size ${size})`);
         return;
       }

@@ -2,7 +2,8 @@
 // class per pool. Free blocks (the pool's freeblock list, and everything from nextoffset on) are
 // skipped; every used block is offered to the object recognizer.
 import type { CoreMemory } from '../core/core-memory.js';
-import type { PymallocClass, RawPymalloc } from '../model/types.js';
+import type { PymallocClass } from '../model/types.js';
+import type { RawPymalloc } from '../model/raw.js';
 
 /**
  * Offered every used block: the window over its arena (`u32`), the block's byte offset in it, the
@@ -11,8 +12,7 @@ import type { PymallocClass, RawPymalloc } from '../model/types.js';
  */
 export type BlockVisitor = (u32: Uint32Array, off: number, size: number, avail: number, base: number) => boolean;
 
-const TWO32 = 4294967296;
-const SIZE_CLASSES = 32;
+import { u64At } from '../base/words.js';
 
 export interface PymallocWalk {
   arenas: number;
@@ -28,11 +28,14 @@ export interface PymallocWalk {
   sparseArenaBytes: number;
 }
 
-export function emptyWalk(): PymallocWalk {
+/** A size class's block size: classes are multiples of the alignment. */
+const blockSize = (p: RawPymalloc, szidx: number): number => (szidx + 1) * p.alignment;
+
+export function emptyWalk(p: RawPymalloc): PymallocWalk {
   return {
     arenas: 0,
     pools: 0,
-    classes: Array.from({ length: SIZE_CLASSES }, (_, i) => ({ blockSize: (i + 1) * 16, pools: 0, blocksUsed: 0, blocksFree: 0, objectBlocks: 0, objectBytes: 0 })),
+    classes: Array.from({ length: p.size_classes }, (_, i) => ({ blockSize: blockSize(p, i), pools: 0, blocksUsed: 0, blocksFree: 0, objectBlocks: 0, objectBytes: 0 })),
     regions: [],
     corruptPools: 0,
     poolsFree: 0,
@@ -82,12 +85,12 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, visit: BlockVis
   const ao = p.arena_object;
   const ph = p.pool_header;
   const table = memory.read(p.arenas, p.maxarenas * ao.sizeof);
-  const walk = emptyWalk();
+  const walk = emptyWalk(p);
   if (!table) return walk;
   const buf = Buffer.allocUnsafe(p.arena_size);
   const u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
-  const free = new Uint8Array(p.pool_size / 16);
-  const u64 = (off: number): number => u32[(off >>> 2) + 1]! * TWO32 + u32[off >>> 2]!;
+  const free = new Uint8Array(Math.ceil(p.pool_size / p.alignment));
+  const u64 = (off: number): number => u64At(u32, off);
 
   for (const a of slots ?? usedArenas(memory, p).map((u) => u.slot)) {
     const address = Number(table.readBigUInt64LE(a * ao.sizeof + ao.address));
@@ -106,11 +109,11 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, visit: BlockVis
       if (count === 0) continue; // an empty pool, waiting for reuse
       const szidx = u32[(po + ph.szidx) >>> 2]!;
       const nextoffset = u32[(po + ph.nextoffset) >>> 2]!;
-      if (szidx >= SIZE_CLASSES || nextoffset > p.pool_size) {
+      if (szidx >= p.size_classes || nextoffset > p.pool_size) {
         walk.corruptPools++;
         continue;
       }
-      const size = (szidx + 1) * 16;
+      const size = blockSize(p, szidx);
       const cls = walk.classes[szidx]!;
       cls.pools++;
       walk.pools++;

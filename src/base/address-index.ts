@@ -1,7 +1,7 @@
 // Number -> index, as an open-addressing table over the two 32-bit halves of each key (addresses,
 // page numbers): lookups run once or more per heap block or per reference, and a Map keyed by
 // numbers above 2^31 (boxed doubles) costs several times more.
-const TWO32 = 4294967296;
+import { hi32, lo32 } from './words.js';
 
 export class AddressIndex {
   private readonly lo: Uint32Array;
@@ -21,8 +21,8 @@ export class AddressIndex {
     this.shift = 32 - bits;
     this.mask = size - 1;
     for (let i = 0; i < keys.length; i++) {
-      const lo = keys[i]! % TWO32;
-      const hi = Math.floor(keys[i]! / TWO32);
+      const lo = lo32(keys[i]!);
+      const hi = hi32(keys[i]!);
       let slot = this.slotOf(lo, hi);
       while (this.value[slot] !== -1) slot = (slot + 1) & this.mask;
       this.lo[slot] = lo;
@@ -49,6 +49,6 @@ export class AddressIndex {
 
   /** The position of KEY, or -1. */
   getNumber(key: number): number {
-    return this.get(key % TWO32, Math.floor(key / TWO32));
+    return this.get(lo32(key), hi32(key));
   }
 }

@@ -1,14 +1,16 @@
 // The census of a core: every live Python object by type, with bytes. gdb told us where the heap
 // is (heap info); the walk itself reads the core file directly: pymalloc arenas for objects up to
-// 512 bytes, glibc's chunks for larger ones, and the interpreter's static objects.
+// pymalloc's threshold, glibc's chunks for larger ones, and the interpreter's static objects.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ElfCore } from '../core/core-file.js';
 import { CoreMemory } from '../core/core-memory.js';
-import type { CensusRow, CensusStats, PymallocClass, RawHeap } from '../model/types.js';
+import type { CensusRow, CensusStats, PymallocClass } from '../model/types.js';
+import type { RawHeap } from '../model/raw.js';
 import { Column } from '../base/column.js';
-import { walkGlibc, type GlibcWalk } from '../allocators/glibc.js';
-import { ObjectRecognizer, TypeTable } from '../cpython/objects.js';
+import { CHUNK_HEADER, usableSize, walkGlibc, type GlibcWalk } from '../allocators/glibc.js';
+import { TypeTable } from '../cpython/types.js';
+import { ObjectRecognizer } from './recognizer.js';
 import { emptyWalk, mergeWalk, usedArenas, walkPymalloc, type PymallocWalk } from '../allocators/pymalloc.js';
 import type { WorkerResult, WorkerTask } from './pymalloc-worker.js';
 import { Tally, type TrackedParts } from './tally.js';
@@ -35,8 +37,6 @@ export interface HeapFacts {
   tracked: TrackedParts;
 }
 
-/** Objects larger than this never come from pymalloc. */
-const SMALL_REQUEST_THRESHOLD = 512;
 /** Below this many arenas (MiB of pymalloc) starting worker threads costs more than it saves. */
 const ARENAS_PER_WORKER = 64;
 const MAX_WORKERS = 4;
@@ -68,7 +68,7 @@ function startPymallocWalk(
     });
   });
   return Promise.all(runs).then((results) => {
-    const walk = emptyWalk();
+    const walk = emptyWalk(p);
     for (const r of results) {
       mergeWalk(walk, r.walk);
       tally.merge(r.parts);
@@ -91,6 +91,8 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
     const pymallocDone = startPymallocWalk(core, heap, arenas.map((a) => a.slot), memory, tally, recognizer, opts);
     const arenaRegions = arenas.map((a) => ({ start: a.address, end: a.address + heap.pymalloc!.arena_size }));
 
+    // Objects up to pymalloc's threshold live in its arenas, not in malloc's chunks.
+    const threshold = heap.pymalloc?.threshold ?? 0;
     let mallocChunks = 0;
     let glibc: GlibcWalk | null = null;
     const chunkAddress = new Column();
@@ -103,7 +105,7 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
       const keyHi = key === null ? -1 : Number(key >> 32n);
       glibc = walkGlibc(memory, heap.glibc, core.segments, arenaRegions, (u32, off, size, avail, base, inUse, mmapped) => {
         if (!inUse) return;
-        const user = off + 16;
+        const user = off + CHUNK_HEADER;
         if (!mmapped && u32[(user + 8) >>> 2] === keyLo && u32[(user + 12) >>> 2] === keyHi) {
           tcache.count++;
           tcache.bytes += size;
@@ -111,7 +113,7 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
         }
         chunkAddress.push(base + off);
         chunkSize.push(size);
-        if (size - (mmapped ? 16 : 8) <= SMALL_REQUEST_THRESHOLD) return;
+        if (usableSize(size, mmapped) <= threshold) return;
         const ti = recognizer.at(u32, user, size, avail, mmapped ? 'mmap' : 'malloc');
         if (ti < 0) return;
         tally.base = base;
@@ -121,7 +123,7 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
       });
       for (const p of glibc.problems.slice(0, 5)) warnings.push(`census: glibc heap: ${p}`);
     } else {
-      warnings.push('census: glibc malloc was not readable (another allocator, or no libc6-dbg): objects over 512 bytes are not counted');
+      warnings.push(`census: glibc malloc was not readable (another allocator, or no libc6-dbg): objects over ${threshold} bytes are not counted`);
     }
 
     for (const region of heap.static_regions) {
@@ -144,7 +146,7 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
     }
 
     const pm = await pymallocDone;
-    if (!pm) warnings.push('census: pymalloc arenas not found; objects of 512 bytes or less are not counted');
+    if (!pm) warnings.push("census: pymalloc arenas not found; objects in pymalloc's arenas are not counted");
     else if (pm.corruptPools) warnings.push(`census: ${pm.corruptPools} pymalloc pools have corrupt headers and were skipped`);
     tally.resolveDictKeys(memory);
     const rows = tally.rows();

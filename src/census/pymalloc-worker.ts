@@ -4,8 +4,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ElfCore } from '../core/core-file.js';
 import { CoreMemory } from '../core/core-memory.js';
-import type { RawHeap } from '../model/types.js';
-import { ObjectRecognizer, TypeTable } from '../cpython/objects.js';
+import type { RawHeap } from '../model/raw.js';
+import { TypeTable } from '../cpython/types.js';
+import { ObjectRecognizer } from './recognizer.js';
 import { walkPymalloc, type PymallocWalk } from '../allocators/pymalloc.js';
 import { Tally, type TallyParts } from './tally.js';
 

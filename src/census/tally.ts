@@ -2,16 +2,17 @@
 // in the object itself (list capacity, set mask, bytearray allocation) are added at once; a dict's
 // key table must be read where it lives, so those addresses are gathered and read afterwards in
 // address order, which turns a million random reads into one sequential pass.
-import type { CensusRow, RawHeap } from '../model/types.js';
+import type { CensusRow } from '../model/types.js';
+import type { RawHeap } from '../model/raw.js';
 import type { CoreMemory } from '../core/core-memory.js';
 import { Column, concat } from '../base/column.js';
-import { Kind, TypeTable, bufferBytes, type ObjectRecognizer } from '../cpython/objects.js';
+import { ObjectReader, type BufferSink } from '../cpython/objects.js';
+import { dictKeysBytes } from '../cpython/dicts.js';
+import type { TypeTable } from '../cpython/types.js';
+import { bufferBytes, type SmallRequests } from '../allocators/blocks.js';
 import type { BlockVisitor } from '../allocators/pymalloc.js';
+import type { ObjectRecognizer } from './recognizer.js';
 
-/** Buffers larger than this come from malloc, not pymalloc. */
-const MALLOC_BUFFER = 512;
-
-const TWO32 = 4294967296;
 
 export interface TallyParts {
   count: Float64Array;
@@ -29,7 +30,7 @@ export interface TrackedParts {
   address: Float64Array;
 }
 
-export class Tally {
+export class Tally implements BufferSink {
   readonly count: Float64Array;
   readonly bytes: Float64Array;
   readonly buffers: Float64Array;
@@ -37,7 +38,9 @@ export class Tally {
   private keys: number[] = [];
   private keysOwner = new Map<number, number>();
   private readonly dictType: number;
-  /** Pointers to malloc'd memory that Python objects own (their buffers over 512 bytes, or themselves). */
+  private readonly reader: ObjectReader;
+  private readonly small: SmallRequests;
+  /** Pointers to malloc'd memory that Python objects own (their buffers above pymalloc's threshold, or themselves). */
   readonly owned = new Column();
   private readonly tracked = new Column();
   /** The tracked objects of other tallies merged into this one, kept apart until parts() joins them. */
@@ -51,58 +54,27 @@ export class Tally {
     this.count = new Float64Array(types.length);
     this.bytes = new Float64Array(types.length);
     this.buffers = new Float64Array(types.length);
-    this.dictType = types.names.findIndex((n, i) => n === 'dict' && types.modules[i] === null);
+    this.dictType = types.builtin('dict');
+    this.reader = new ObjectReader(types, heap);
+    this.small = smallRequests(heap);
   }
 
-  private u64(u32: Uint32Array, off: number): number {
-    const i = off >>> 2;
-    return u32[i + 1]! * TWO32 + u32[i]!;
+  buffer(ti: number, n: number, pointer: number): void {
+    this.buffers[ti]! += bufferBytes(n, this.small);
+    if (n > this.small.threshold && pointer !== 0) this.owned.push(pointer);
+  }
+
+  dictKeys(keys: number, ti: number): void {
+    this.keys.push(keys);
+    if (ti !== this.dictType) this.keysOwner.set(keys, ti);
   }
 
   /** An object of type ti at byte offset o of the window, in a block of `block` bytes. */
-  /** A buffer of n bytes at `pointer` that an object of type ti owns. */
-  private buffer(ti: number, n: number, pointer: number): void {
-    this.buffers[ti]! += bufferBytes(n);
-    if (n > MALLOC_BUFFER && pointer !== 0) this.owned.push(pointer);
-  }
-
   add(u32: Uint32Array, o: number, ti: number, block: number, avail: number): void {
     this.count[ti]! += 1;
     this.bytes[ti]! += block;
-    const h = this.heap;
-    const types = this.types;
-    // A tracked GC object: its GC head (just before it) links it into a generation.
-    if (types.pre[ti]! >= 16 && o >= 16 && this.u64(u32, o - 16) !== 0) {
-      this.tracked.push(this.base + o);
-    }
-    // An instance whose attributes live in a values array (no dict object yet) owns that array.
-    const values = types.valuesSize[ti]!;
-    if (values !== 0 && o >= 32) {
-      const pointer = this.u64(u32, o - 32);
-      if (pointer !== 0) this.buffer(ti, values, pointer);
-    }
-    switch (types.kind[ti]) {
-      case Kind.List:
-        if (o + h.list.allocated + 8 <= avail) this.buffer(ti, this.u64(u32, o + h.list.allocated) * 8, this.u64(u32, o + h.list.ob_item));
-        break;
-      case Kind.Set: {
-        if (o + h.set.table + 8 > avail) break;
-        const table = this.u64(u32, o + h.set.table);
-        // A small set keeps its table inside the object.
-        if (table !== 0 && table !== this.base + o + h.set.smalltable) this.buffer(ti, (this.u64(u32, o + h.set.mask) + 1) * h.set.entry, table);
-        break;
-      }
-      case Kind.ByteArray:
-        if (o + h.bytearray.bytes + 8 <= avail) this.buffer(ti, this.u64(u32, o + h.bytearray.alloc), this.u64(u32, o + h.bytearray.bytes));
-        break;
-      case Kind.Dict:
-        if (o + h.dict.ma_keys + 8 <= avail) {
-          const keys = this.u64(u32, o + h.dict.ma_keys);
-          this.keys.push(keys);
-          if (ti !== this.dictType) this.keysOwner.set(keys, ti);
-        }
-        break;
-    }
+    if (this.reader.tracked(u32, o, ti)) this.tracked.push(this.base + o);
+    this.reader.buffers(u32, o, ti, avail, this.base, this);
   }
 
   /** Address of the window's first byte, set by the walker before each window. */
@@ -160,15 +132,11 @@ export class Tally {
       const at = window.at(addr, k.header_size);
       if (at < 0) continue;
       const head = window.buf;
-      const log2Size = head[at + k.log2_size]!;
-      const log2Index = head[at + k.log2_index_bytes]!;
-      // The shared empty table (log2 size 0) lives in the interpreter's data, not in the heap.
-      if (log2Size < 3 || log2Size > 40) continue;
-      const slots = 2 ** log2Size;
-      const usable = Math.floor((2 * slots) / 3);
-      const entry = head[at + k.kind] === 0 ? k.entry_general : k.entry_unicode;
+      // The shared empty table lives in the interpreter's data, not in the heap: -1.
+      const bytes = dictKeysBytes(k, head[at + k.log2_size]!, head[at + k.log2_index_bytes]!, head[at + k.kind]!);
+      if (bytes < 0) continue;
       const owner = this.keysOwner.size === 0 ? this.dictType : this.keysOwner.get(addr) ?? this.dictType;
-      this.buffer(owner, k.header_size + 2 ** log2Index + usable * entry, addr);
+      this.buffer(owner, bytes, addr);
     }
     this.keys = [];
     this.keysOwner.clear();
@@ -213,4 +181,9 @@ export class WindowReader {
     }
     return addr - this.start;
   }
+}
+
+/** pymalloc's rounding and threshold; without pymalloc every buffer is a malloc chunk. */
+export function smallRequests(heap: RawHeap): SmallRequests {
+  return heap.pymalloc ? { alignment: heap.pymalloc.alignment, threshold: heap.pymalloc.threshold } : { alignment: 1, threshold: 0 };
 }

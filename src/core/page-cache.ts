@@ -4,13 +4,21 @@
 // known per 4 KiB (the granularity of mappings): a cached page may be partly readable, as at the
 // start of an mmapped chunk, and a word is only given where the core has it.
 import type { CoreMemory } from './core-memory.js';
+import { i64At, u64At } from '../base/words.js';
+
+/** Random reads of words and bytes; each gives -1 where the core does not have the address. */
+export interface WordReader {
+  u64(addr: number): number;
+  i64(addr: number): number;
+  u32(addr: number): number;
+  u8(addr: number): number;
+}
 
 const PAGE = 16384;
 const SUB = 4096;
 const SLOTS = 4096; // 64 MiB at most
-const TWO32 = 4294967296;
 
-export class PageCache {
+export class PageCache implements WordReader {
   private readonly pageOf = new Float64Array(SLOTS).fill(-1);
   private readonly words: (Uint32Array | null)[] = new Array(SLOTS).fill(null);
   /** Bit s: the core holds bytes [s * SUB, (s + 1) * SUB) of the slot's page. */
@@ -61,14 +69,19 @@ export class PageCache {
   u64(addr: number): number {
     const words = this.pageWords(addr);
     if (!words) return -1;
-    const i = (addr % PAGE) >>> 2;
-    return words[i + 1]! * TWO32 + words[i]!;
+    return u64At(words, addr % PAGE);
   }
 
-  /** A signed 8-byte word (ob_size, Py_ssize_t fields). */
+  /** A signed 8-byte word (ob_size, Py_ssize_t fields), exact for small negative values too; -1 when absent. */
   i64(addr: number): number {
-    const v = this.u64(addr);
-    return v >= 2 ** 63 ? v - 2 ** 64 : v;
+    const words = this.pageWords(addr);
+    return words ? i64At(words, addr % PAGE) : -1;
+  }
+
+  /** The 4-byte word at a 4-aligned address, or -1. */
+  u32(addr: number): number {
+    const words = this.pageWords(addr);
+    return words ? words[(addr % PAGE) >>> 2]! : -1;
   }
 
   /** One byte, or -1. */

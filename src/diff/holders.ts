@@ -2,15 +2,17 @@
 // instances, and the path from a root to it (a module's global, or an object referenced from
 // outside the tracked objects: a frame, a C global), like objgraph's find_backref_chain, offline.
 import { takeCensus } from '../census/census.js';
-import { Kind } from '../cpython/objects.js';
+import { Kind } from '../cpython/types.js';
+import { forEachDictEntry } from '../cpython/dicts.js';
+import { itemCount } from '../cpython/objects.js';
+import { strValue } from '../cpython/strings.js';
 import { readElfCore } from '../core/core-file.js';
 import { CoreMemory } from '../core/core-memory.js';
 import { ObjectGraph } from '../memory/graph.js';
 import { existsSync } from 'node:fs';
 import { typeName } from '../base/units.js';
 import type { DumpDiff } from './diff.js';
-import type { PageCache } from '../core/page-cache.js';
-import type { RawHeap } from '../model/types.js';
+import type { RawHeap } from '../model/raw.js';
 
 export interface Holding {
   type: string;
@@ -26,48 +28,6 @@ export interface Holding {
 }
 
 const MAX_DEPTH = 8;
-const TWO32 = 4294967296;
-
-/** A str object's text (compact strs only, which is what keys and names are), or null. */
-export function strValue(mem: PageCache, heap: RawHeap, addr: number, limit = 200): string | null {
-  const s = heap.str;
-  const word = mem.u64(addr + s.state);
-  if (word < 0) return null;
-  const state = word % TWO32;
-  if (!((state >>> s.compact[0]) & 1)) return null;
-  const ascii = (state >>> s.ascii[0]) & 1;
-  const kind = (state >>> s.kind[0]) & ((1 << s.kind[1]) - 1);
-  const length = Math.min(mem.i64(addr + s.length), limit);
-  const data = addr + (ascii ? s.ascii_size : s.compact_size);
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    let code = 0;
-    for (let b = kind - 1; b >= 0; b--) code = code * 256 + mem.u8(data + i * kind + b);
-    out += String.fromCodePoint(code);
-  }
-  return out;
-}
-
-function dictEntries(g: ObjectGraph, addr: number): [number, number][] {
-  const { mem, heap } = g;
-  const keys = mem.u64(addr + heap.dict.ma_keys);
-  const values = mem.u64(addr + heap.dict.ma_values);
-  if (keys <= 0) return [];
-  const dk = heap.dict_keys;
-  const n = Math.min(mem.i64(keys + dk.nentries), 1 << 24);
-  const log2Index = mem.u8(keys + dk.log2_index_bytes);
-  const general = mem.u8(keys + dk.kind) === 0;
-  const entries = keys + dk.header_size + 2 ** log2Index;
-  const size = general ? dk.entry_general : dk.entry_unicode;
-  const keyAt = general ? 8 : 0;
-  const out: [number, number][] = [];
-  for (let k = 0; k < n; k++) {
-    const key = mem.u64(entries + k * size + keyAt);
-    const value = values > 0 ? mem.u64(values + 8 * k) : mem.u64(entries + k * size + keyAt + 8);
-    if (key > 0 && value > 0) out.push([key, value]);
-  }
-  return out;
-}
 
 function describe(g: ObjectGraph, i: number): { text: string; entries: number | null } {
   const ti = g.type[i]!;
@@ -75,8 +35,7 @@ function describe(g: ObjectGraph, i: number): { text: string; entries: number | 
   const kind = g.types.kind[ti];
   const addr = g.tracked.address[i]!;
   if (kind === Kind.Dict || kind === Kind.List || kind === Kind.Set || kind === Kind.Tuple) {
-    // A dict's ma_used sits where a list's or tuple's ob_size does.
-    const entries = kind === Kind.Set ? null : g.mem.i64(addr + g.heap.object.size);
+    const entries = kind === Kind.Set ? null : itemCount(g.mem, g.heap, kind, addr);
     return { text: `${name}${entries !== null ? ` with ${entries.toLocaleString('en-US')} ${kind === Kind.Dict ? 'entries' : 'items'}` : ''} at 0x${addr.toString(16)}`, entries };
   }
   return { text: `${name} at 0x${addr.toString(16)}`, entries: null };
@@ -88,9 +47,13 @@ function step(g: ObjectGraph, parent: number, child: number): string {
   const paddr = g.tracked.address[parent]!;
   const caddr = g.tracked.address[child]!;
   if (g.types.kind[pti] === Kind.Dict) {
-    const hit = dictEntries(g, paddr).find(([, v]) => v === caddr);
-    if (hit) {
-      const key = strValue(g.mem, g.heap, hit[0]);
+    let hitKey = 0;
+    forEachDictEntry(g.mem, g.heap, paddr, (key, value) => {
+      if (key > 0 && value === caddr) hitKey = key;
+      return hitKey !== 0;
+    });
+    if (hitKey) {
+      const key = strValue(g.mem, g.heap, hitKey);
       return key !== null ? `[${JSON.stringify(key)}]` : '[a key]';
     }
   }
@@ -191,7 +154,7 @@ export function growthTargets(diff: DumpDiff, heap: RawHeap, n = 3): { type: str
 /** Who holds the growth from dump a to dump b, when b's core is still on disk; else why not. */
 export async function holdersOfGrowth(diff: DumpDiff, heap: RawHeap | null): Promise<{ holdings: Holding[]; note: string | null }> {
   const b = diff.b;
-  if (!heap) return { holdings: [], note: `who holds the growth: dump ${b.id} was stored without its heap layout; ingest it again with --force` };
+  if (!heap) return { holdings: [], note: `who holds the growth: dump ${b.id} was stored without a heap layout this coroner reads (none, or an older one); ingest it again with --force` };
   const targets = growthTargets(diff, heap);
   if (targets.length === 0) return { holdings: [], note: null };
   const file = b.core.file ?? b.core.path;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CoronerError } from '../base/errors.js';
 import { gdbScriptDir } from '../base/paths.js';
 import { atInterrupt } from '../base/interrupt.js';
-import type { RawExtraction } from '../model/types.js';
+import { extractionProblem, type RawExtraction } from '../model/raw.js';
 
 export interface GdbOptions {
   /** The executable to load instead of the one the core names. */
@@ -92,13 +92,31 @@ export async function extractWithGdb(corePath: string, exe: string, opts: GdbOpt
       const why = lastMeaningfulLine(stderr) ?? `gdb exited with code ${code}`;
       throw new CoronerError(`${corePath}: gdb could not read the core: ${why}`, 'gdb-failed');
     }
-    const doc = JSON.parse(await readFile(outPath, 'utf8')) as RawExtraction | ScriptError;
-    if ('error' in doc) throw scriptError(corePath, exe, doc.error);
-    return doc;
+    return readExtraction(corePath, exe, await readFile(outPath, 'utf8'));
   } finally {
     release();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The document gdb's script wrote, checked against the contract; its error or a mismatch as one line. */
+export function readExtraction(corePath: string, exe: string, text: string): RawExtraction {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new CoronerError(`${corePath}: gdb's script wrote no readable result (${(err as Error).message}); run the ingest again, and report it if it persists`, 'bad-extraction');
+  }
+  const error = (doc as Partial<ScriptError> | null)?.error;
+  if (error && typeof error === 'object') throw scriptError(corePath, exe, error);
+  const problem = extractionProblem(doc);
+  if (problem) {
+    throw new CoronerError(
+      `${corePath}: gdb's script wrote a result coroner does not expect (${problem}): the script in ${gdbScriptDir} and this coroner are out of step; reinstall coroner`,
+      'bad-extraction',
+    );
+  }
+  return doc as RawExtraction;
 }
 
 function scriptError(corePath: string, exe: string, error: ScriptError['error']): CoronerError {

@@ -6,10 +6,12 @@ import type { Census } from '../census/census.js';
 import type { ElfCore } from '../core/core-file.js';
 import { CoreMemory } from '../core/core-memory.js';
 import { humanBytes, percent } from '../base/units.js';
-import type { Allocator, MemoryReport, RawExtraction, RawHeap } from '../model/types.js';
+import type { Allocator, MemoryReport } from '../model/types.js';
+import type { RawExtraction, RawHeap } from '../model/raw.js';
 import { cyclicGarbage } from './cycles.js';
 import { ObjectGraph } from './graph.js';
 import { glibcStats } from '../allocators/glibc-stats.js';
+import { CHUNK_HEADER } from '../allocators/glibc.js';
 import { addressNamer, findPointers, type Region } from './pointers.js';
 import { NATIVE_FLOOR } from './findings.js';
 
@@ -58,7 +60,7 @@ function attribute(census: Census, fastbins: Set<number>): Attribution {
   const sorted = Float64Array.from(order, (i) => address[i]!);
   const owned = new Uint8Array(sorted.length);
   for (const pointer of census.facts.owned) {
-    const chunk = pointer - 16;
+    const chunk = pointer - CHUNK_HEADER;
     let lo = 0;
     let hi = sorted.length - 1;
     while (lo <= hi) {
@@ -156,8 +158,8 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
       ];
       // Searching all writable memory costs a read of the core: only as evidence for a finding.
       if (split.native.bytes >= NATIVE_FLOOR) {
-        const pointers = findPointers(memory, core, split.native.biggest.map((c) => c.address + 16), addressNamer(core, regions, split.chunkOf));
-        for (const c of split.native.biggest) c.pointedFrom = pointers.get(c.address + 16) ?? [];
+        const pointers = findPointers(memory, core, split.native.biggest.map((c) => c.address + CHUNK_HEADER), addressNamer(core, regions, split.chunkOf));
+        for (const c of split.native.biggest) c.pointedFrom = pointers.get(c.address + CHUNK_HEADER) ?? [];
       }
       mallocFree = g.totals.fastSize + g.totals.restSize + census.facts.tcache.bytes;
     }
@@ -175,7 +177,7 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
     if (report.glibc) {
       parts.push(
         { kind: 'malloc-free', bytes: mallocFree, detail: `free in ${report.glibc.arenas.length} arenas (bins, fastbins, tcache, top); malloc_trim(0) could return ${humanBytes(report.glibc.totals.trimmableBytes)}` },
-        { kind: 'malloc-python', bytes: mallocPython, detail: 'malloc chunks of Python objects over 512 bytes and their buffers' },
+        { kind: 'malloc-python', bytes: mallocPython, detail: 'malloc chunks of Python objects too large for pymalloc, and their buffers' },
         { kind: 'malloc-native', bytes: report.native!.bytes, detail: `${report.native!.chunks.toLocaleString('en-US')} chunks in use that no Python object owns` },
       );
     }

@@ -53,7 +53,7 @@ function nativeMemory(m: MemoryReport): Finding | null {
     severity: 'warning',
     title: `${humanBytes(n.bytes)} of malloc memory in use that no Python object owns`,
     detail:
-      `${n.chunks.toLocaleString('en-US')} malloc chunks are in use but belong to no Python object the census found (objects over 512 bytes and the buffers of lists, dicts, sets and bytearrays). ` +
+      `${n.chunks.toLocaleString('en-US')} malloc chunks are in use but belong to no Python object the census found (objects too large for pymalloc and the buffers of lists, dicts, sets and bytearrays). ` +
       'Memory like this is held by C extensions, ctypes, or native libraries: a native leak when it grows from dump to dump.',
     evidence: [
       `the sizes that take the most: ${sizes.join('; ')}`,

@@ -1,78 +1,17 @@
 // The graph of GC-tracked objects in a core, with references followed as the types' tp_traverse
-// would follow them, and each object's references from outside the graph (its refcount minus the
-// references from tracked objects): what the collector computes, and what both the cyclic-garbage
-// finding and the diff's "who holds the growth" rest on. An object of a type whose references
-// coroner does not follow keeps everything it points at looking externally referenced, so errors
-// can only make garbage look alive, never the reverse.
+// would follow them (src/cpython/traverse.ts), and each object's references from outside the graph
+// (its refcount minus the references from tracked objects): what the collector computes, and what
+// both the cyclic-garbage finding and the diff's "who holds the growth" rest on.
 import type { CoreMemory } from '../core/core-memory.js';
 import { PageCache } from '../core/page-cache.js';
 import { AddressIndex } from '../base/address-index.js';
-import { Kind, type TypeTable } from '../cpython/objects.js';
+import type { TypeTable } from '../cpython/types.js';
+import { ObjectReader } from '../cpython/objects.js';
+import { traverse } from '../cpython/traverse.js';
+import { roundUp } from '../allocators/blocks.js';
+import { hi32, lo32 } from '../base/words.js';
 import type { TrackedParts } from '../census/tally.js';
-import type { RawHeap } from '../model/types.js';
-
-const MAX_ITEMS = 1 << 26;
-
-/** Call visit for every object reference the object at `o` of type ti holds. */
-export function traverse(mem: PageCache, heap: RawHeap, types: TypeTable, o: number, ti: number, typeAddress: number, visit: (addr: number) => void): void {
-  const count = (n: number): number => (n >= 0 && n < MAX_ITEMS ? n : 0);
-  if (types.heapType[ti]) visit(typeAddress);
-  switch (types.kind[ti]) {
-    case Kind.List: {
-      const items = mem.u64(o + heap.list.ob_item);
-      const n = count(mem.i64(o + heap.object.size));
-      for (let k = 0; items > 0 && k < n; k++) visit(mem.u64(items + 8 * k));
-      break;
-    }
-    case Kind.Tuple: {
-      const n = count(mem.i64(o + heap.object.size));
-      for (let k = 0; k < n; k++) visit(mem.u64(o + heap.tuple.items + 8 * k));
-      break;
-    }
-    case Kind.Dict: {
-      const keys = mem.u64(o + heap.dict.ma_keys);
-      const values = mem.u64(o + heap.dict.ma_values);
-      if (keys <= 0) break;
-      const dk = heap.dict_keys;
-      const log2Index = mem.u8(keys + dk.log2_index_bytes);
-      const general = mem.u8(keys + dk.kind) === 0;
-      const nentries = count(mem.i64(keys + dk.nentries));
-      if (values > 0) {
-        for (let k = 0; k < nentries; k++) visit(mem.u64(values + 8 * k));
-        break;
-      }
-      const entries = keys + dk.header_size + 2 ** log2Index;
-      const size = general ? dk.entry_general : dk.entry_unicode;
-      const keyAt = general ? 8 : 0;
-      for (let k = 0; k < nentries; k++) {
-        visit(mem.u64(entries + k * size + keyAt));
-        visit(mem.u64(entries + k * size + keyAt + 8));
-      }
-      break;
-    }
-    case Kind.Set: {
-      const table = mem.u64(o + heap.set.table);
-      const slots = count(mem.i64(o + heap.set.mask) + 1);
-      for (let k = 0; table > 0 && k < slots; k++) visit(mem.u64(table + k * heap.set.entry));
-      break;
-    }
-    case Kind.Cell:
-      visit(mem.u64(o + heap.cell.ref));
-      break;
-    case Kind.Module:
-      if (heap.module) visit(mem.u64(o + heap.module.dict));
-      break;
-  }
-  const nValues = types.valuesCount[ti]!;
-  if (nValues) {
-    const values = mem.u64(o - 32);
-    for (let k = 0; values > 0 && k < nValues; k++) visit(mem.u64(values + 8 * k));
-    visit(mem.u64(o - 24));
-  }
-  const dictoffset = types.dictoffset[ti]!;
-  if (dictoffset > 0) visit(mem.u64(o + dictoffset));
-  for (const off of types.slots[ti]!) visit(mem.u64(o + off));
-}
+import type { RawHeap } from '../model/raw.js';
 
 /**
  * Tracked objects, found by address through their addresses in ascending order (runs in place, or
@@ -97,7 +36,7 @@ export class ObjectGraph {
   private readonly sorted: Float64Array | null = null;
   /** perm[k]: the node whose address is sorted[k] (only with a sorted copy). */
   private readonly perm: Uint32Array | null = null;
-  private readonly typeAddress: number[];
+  private readonly reader: ObjectReader;
   /** Page number -> p; the page's objects are at [pageStart[p], pageEnd[p]) of the ordered addresses. */
   private readonly pages: AddressIndex;
   private readonly pageStart: Int32Array;
@@ -124,7 +63,7 @@ export class ObjectGraph {
       for (let i = 0; i < n; i++) this.perm[lowerBound(this.sorted, tracked.address[i]!, 0, n)] = i;
     }
     ({ pages: this.pages, start: this.pageStart, end: this.pageEnd } = pageTable(this.ordered, this.runs));
-    this.typeAddress = heap.types.map((t) => t.address);
+    this.reader = new ObjectReader(types, heap);
     this.mem = new PageCache(memory);
     // Type and refcount are read again from each object's header (in address order: the same pages).
     const gcRefs = new Int32Array(n);
@@ -132,7 +71,7 @@ export class ObjectGraph {
     for (let i = 0; i < n; i++) {
       const o = tracked.address[i]!;
       const t = this.mem.u64(o + heap.object.type);
-      type[i] = Math.max(0, types.index.get(t % TWO32, Math.floor(t / TWO32)));
+      type[i] = Math.max(0, types.index.get(lo32(t), hi32(t)));
       gcRefs[i] = Math.min(Math.max(this.mem.u64(o + heap.object.refcnt), 0), 0x7fffffff);
     }
     this.gcRefs = gcRefs;
@@ -192,17 +131,13 @@ export class ObjectGraph {
   }
 
   traverse(i: number, visit: (addr: number) => void): void {
-    const ti = this.type[i]!;
-    traverse(this.mem, this.heap, this.types, this.tracked.address[i]!, ti, this.typeAddress[ti]!, visit);
+    traverse(this.mem, this.heap, this.types, this.tracked.address[i]!, this.type[i]!, visit);
   }
 
-  /** The bytes node i's object asked its allocator for, rounded as pymalloc rounds (16). */
+  /** The bytes node i's object asked its allocator for, rounded as pymalloc rounds. */
   bytes(i: number): number {
-    const ti = this.type[i]!;
-    const t = this.types;
-    let request = t.basicsize[ti]! + t.pre[ti]!;
-    if (t.itemsize[ti]) request += t.itemsize[ti]! * Math.abs(this.mem.i64(this.tracked.address[i]! + this.heap.object.size));
-    return Math.ceil(request / 16) * 16;
+    const request = Math.max(0, this.reader.requestAt(this.mem, this.tracked.address[i]!, this.type[i]!));
+    return roundUp(request, this.heap.pymalloc?.alignment ?? 1);
   }
 
   /** The nodes node i refers to (from the kept edges, or by reading the object again). */
@@ -265,8 +200,6 @@ function pageTable(a: Float64Array, runs: [number, number][]): { pages: AddressI
   }
   return { pages: new AddressIndex(keys), start: Int32Array.from(starts), end: Int32Array.from(ends) };
 }
-
-const TWO32 = 4294967296;
 
 /** [start, end) of each ascending run of the array. */
 function ascendingRuns(a: Float64Array): [number, number][] {

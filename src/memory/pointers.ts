@@ -5,11 +5,11 @@
 import { basename } from 'node:path';
 import type { ElfCore } from '../core/core-file.js';
 import type { CoreMemory } from '../core/core-memory.js';
+import { hi32, lo32 } from '../base/words.js';
 
 const WINDOW = 4 << 20;
 const PF_W = 2;
 const MAX_HITS = 3;
-const TWO32 = 4294967296;
 
 export interface Region {
   start: number;
@@ -21,7 +21,7 @@ export interface Region {
 export function findPointers(memory: CoreMemory, core: ElfCore, targets: number[], where: (addr: number) => string): Map<number, string[]> {
   const hits = new Map<number, string[]>(targets.map((t) => [t, []]));
   const lo = new Map<number, number[]>();
-  for (const t of targets) lo.set(t % TWO32, [...(lo.get(t % TWO32) ?? []), t]);
+  for (const t of targets) lo.set(lo32(t), [...(lo.get(lo32(t)) ?? []), t]);
   const buf = Buffer.allocUnsafe(WINDOW);
   const u32 = new Uint32Array(buf.buffer, buf.byteOffset, WINDOW >>> 2);
   for (const seg of core.segments) {
@@ -33,7 +33,7 @@ export function findPointers(memory: CoreMemory, core: ElfCore, targets: number[
         if (!candidates) continue;
         for (const t of candidates) {
           const list = hits.get(t)!;
-          if (Math.floor(t / TWO32) === u32[i + 1] && list.length < MAX_HITS) list.push(where(at + i * 4));
+          if (hi32(t) === u32[i + 1] && list.length < MAX_HITS) list.push(where(at + i * 4));
         }
       }
       if (got === 0) break;

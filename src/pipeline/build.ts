@@ -3,7 +3,8 @@ import { classify } from '../threads/classify.js';
 import { lockFindings } from '../threads/locks.js';
 import { memoryFindings } from '../memory/findings.js';
 import type { HeapAnalysis } from './heap-stage.js';
-import type { CoreFacts, Dump, RawExtraction, Thread } from '../model/types.js';
+import type { CoreFacts, Dump, Thread } from '../model/types.js';
+import type { RawExtraction } from '../model/raw.js';
 
 /** What the heap stage found (the census and the memory accounting). */
 export type CensusPart = HeapAnalysis;
@@ -19,7 +20,7 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
       state,
       stateDetail: detail,
       holdsGil: t.holds_gil,
-      waitsOn: t.waits_on,
+      waitsOn: t.waits_on && { kind: t.waits_on.kind, address: t.waits_on.address, ownerIdent: t.waits_on.owner_ident, count: t.waits_on.count },
       nativeFrames: t.native_frames.map((f) => ({ function: f.function, library: f.library, file: f.file, line: f.line, pc: f.pc })),
       pythonFrames: t.python_frames.map((f) => ({
         function: f.function,
@@ -37,7 +38,7 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
     series,
     ingestedAt: new Date().toISOString(),
     analysisMs,
-    python: raw.python,
+    python: { version: raw.python.version, hexversion: raw.python.hexversion, layout: raw.python.layout, gilHolder: raw.python.gil_holder, gilLocked: raw.python.gil_locked },
     threads,
     findings: [...lockFindings(threads), ...(census.memory ? memoryFindings(census.memory) : [])],
     warnings: [...raw.warnings, ...census.warnings],

@@ -1,7 +1,7 @@
 // The heap stage in pooled worker threads (src/pipeline/heap-stage-worker.ts), beside gdb and the
 // other cores of a batch.
 import type { ElfCore } from '../core/core-file.js';
-import type { RawExtraction } from '../model/types.js';
+import type { RawExtraction } from '../model/raw.js';
 import { WorkerPool } from '../base/worker-pool.js';
 import type { HeapAnalysis, HeapTask } from './heap-stage.js';
 

@@ -1,7 +1,8 @@
 // The heap stage of the pipeline: the census, then the memory accounting built on what it saw.
 import { takeCensus } from '../census/census.js';
 import type { ElfCore } from '../core/core-file.js';
-import type { CensusRow, CensusStats, MemoryReport, PymallocClass, RawExtraction } from '../model/types.js';
+import type { CensusRow, CensusStats, MemoryReport, PymallocClass } from '../model/types.js';
+import type { RawExtraction } from '../model/raw.js';
 import { accountMemory } from '../memory/account.js';
 
 export interface HeapAnalysis {

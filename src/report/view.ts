@@ -228,9 +228,9 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
     python: at.get(i) ?? [],
   }));
   const w = t.waitsOn;
-  const owner = w?.owner_ident ? all.find((o) => o.ident === w.owner_ident) : undefined;
+  const owner = w?.ownerIdent ? all.find((o) => o.ident === w.ownerIdent) : undefined;
   const blocking = t.ident
-    ? all.filter((o) => o !== t && o.waitsOn?.owner_ident === t.ident).map(threadRef)
+    ? all.filter((o) => o !== t && o.waitsOn?.ownerIdent === t.ident).map(threadRef)
     : [];
   return {
     anchor: threadAnchor(t),
@@ -250,7 +250,7 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
       ? {
           kind: w.kind,
           address: hexAddr(w.address),
-          ownerIdent: w.owner_ident ? hexAddr(w.owner_ident) : null,
+          ownerIdent: w.ownerIdent ? hexAddr(w.ownerIdent) : null,
           owner: owner ? threadRef(owner) : null,
           count: w.count,
         }
@@ -309,7 +309,7 @@ export function dumpView(d: Dump): DumpView {
     python: {
       version: d.python.version,
       layout: d.python.layout,
-      gilLocked: d.python.gil_locked,
+      gilLocked: d.python.gilLocked,
       gilHolder: holder ? threadRef(holder) : null,
     },
     findings,

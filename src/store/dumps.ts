@@ -2,7 +2,8 @@
 // database left by a killed ingest) sees it whole or not at all.
 import { resolve } from 'node:path';
 import { CoronerError } from '../base/errors.js';
-import type { CensusRow, MemoryReport, PymallocClass, RawHeap, Dump, DumpSummary, Finding, NativeFrame, PythonFrame, RawLockWait, Thread, ThreadState, Severity } from '../model/types.js';
+import type { CensusRow, MemoryReport, PymallocClass, Dump, DumpSummary, Finding, LockWait, NativeFrame, PythonFrame, Thread, ThreadState, Severity } from '../model/types.js';
+import { HEAP_LAYOUT_VERSION, heapLayoutProblem, type RawHeap } from '../model/raw.js';
 import type { Db } from './db.js';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
@@ -40,7 +41,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
         id: replaceId, sha256: c.sha256, path: c.path, size: c.size, pid: c.pid, signal: c.signal, signal_name: c.signalName,
         executable: c.executable, cmdline: c.cmdline, fname: c.fname, taken_at: c.takenAt, ingested_at: dump.ingestedAt,
         analysis_ms: Math.round(dump.analysisMs), python_version: dump.python.version, python_layout: dump.python.layout, python_hexversion: dump.python.hexversion,
-        gil_holder: dump.python.gil_holder, gil_locked: bool(dump.python.gil_locked), series: dump.series,
+        gil_holder: dump.python.gilHolder, gil_locked: bool(dump.python.gilLocked), series: dump.series,
         warnings: JSON.stringify(dump.warnings), core_file: c.file, core_sysroot: c.sysroot,
       }).lastInsertRowid,
     );
@@ -48,7 +49,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     dump.threads.forEach((t, i) => {
       const w = t.waitsOn;
       const threadId = Number(
-        insertThread.run(id, i, t.tid, t.ident, t.threadObject, t.name, t.state, t.stateDetail, bool(t.holdsGil), w?.kind ?? null, w?.address ?? null, w?.owner_ident ?? null, w?.count ?? null)
+        insertThread.run(id, i, t.tid, t.ident, t.threadObject, t.name, t.state, t.stateDetail, bool(t.holdsGil), w?.kind ?? null, w?.address ?? null, w?.ownerIdent ?? null, w?.count ?? null)
           .lastInsertRowid,
       );
       t.nativeFrames.forEach((f, j) => insertNative.run(threadId, j, f.function, f.library, f.file, f.line, f.pc));
@@ -62,7 +63,9 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     const s = dump.censusStats;
     if (s) setCensusStats.run(s.objects, s.bytes, s.arenas, s.pools, s.mallocChunks, Math.round(s.walkMs), id);
     if (dump.memory) db.prepare('UPDATE dumps SET memory = ? WHERE id = ?').run(JSON.stringify(dump.memory), id);
-    if (dump.heapLayout) db.prepare('UPDATE dumps SET heap_layout = ? WHERE id = ?').run(JSON.stringify(dump.heapLayout), id);
+    if (dump.heapLayout) {
+      db.prepare('UPDATE dumps SET heap_layout = ?, heap_layout_version = ? WHERE id = ?').run(JSON.stringify(dump.heapLayout), dump.heapLayout.layout_version, id);
+    }
     dump.findings.forEach((f, i) =>
       insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
     );
@@ -105,10 +108,13 @@ export function resolveDumpRef(db: Db, ref: string): number {
   throw new CoronerError(`${ref}: no such dump (give an id, a core's path or a sha256 prefix; coroner list shows them)`, 'no-dump');
 }
 
-/** The heap layout gdb read for a dump (null for dumps stored before it was kept). */
+/** The heap layout gdb read for a dump; null when none was kept, or it is of another layout version than this coroner reads. */
 export function loadHeapLayout(db: Db, id: number): RawHeap | null {
-  const row = db.prepare('SELECT heap_layout FROM dumps WHERE id = ?').get(id) as { heap_layout: string | null } | undefined;
-  return row?.heap_layout ? (JSON.parse(row.heap_layout) as RawHeap) : null;
+  const row = db.prepare('SELECT heap_layout, heap_layout_version FROM dumps WHERE id = ?').get(id) as
+    { heap_layout: string | null; heap_layout_version: number | null } | undefined;
+  if (!row?.heap_layout || row.heap_layout_version !== HEAP_LAYOUT_VERSION) return null;
+  const heap: unknown = JSON.parse(row.heap_layout);
+  return heapLayoutProblem(heap) === null ? (heap as RawHeap) : null;
 }
 
 /** The census of one dump, heaviest types first. */
@@ -132,8 +138,8 @@ export function loadDump(db: Db, id: number): Dump {
   const pyOf = db.prepare('SELECT id, function, file, line, native_idx, is_entry FROM python_frames WHERE thread_id = ? ORDER BY idx');
   const localsOf = db.prepare('SELECT name, kind, repr FROM locals WHERE frame_id = ? ORDER BY idx');
   const threads: Thread[] = threadRows.map((t) => {
-    const waitsOn: RawLockWait | null = t.wait_kind === null ? null
-      : { kind: t.wait_kind, address: t.wait_address ?? 0, owner_ident: t.wait_owner, count: t.wait_count };
+    const waitsOn: LockWait | null = t.wait_kind === null ? null
+      : { kind: t.wait_kind, address: t.wait_address ?? 0, ownerIdent: t.wait_owner, count: t.wait_count };
     const pythonFrames: PythonFrame[] = (pyOf.all(t.id) as { id: number; function: string; file: string; line: number; native_idx: number; is_entry: number }[])
       .map((f) => ({
         function: f.function, file: f.file, line: f.line, nativeIndex: f.native_idx, isEntry: f.is_entry === 1,
@@ -160,7 +166,7 @@ export function loadDump(db: Db, id: number): Dump {
     series: r.series,
     ingestedAt: r.ingested_at,
     analysisMs: r.analysis_ms,
-    python: { version: r.python_version, hexversion: r.python_hexversion, layout: r.python_layout, gil_holder: r.gil_holder, gil_locked: r.gil_locked === 1 },
+    python: { version: r.python_version, hexversion: r.python_hexversion, layout: r.python_layout, gilHolder: r.gil_holder, gilLocked: r.gil_locked === 1 },
     threads,
     findings,
     warnings: JSON.parse(r.warnings) as string[],

@@ -136,4 +136,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE dumps ADD COLUMN core_file TEXT;
   ALTER TABLE dumps ADD COLUMN core_sysroot TEXT;
   `,
+  // 6: the version of the heap layout record beside it: a record of another version is not read.
+  `
+  ALTER TABLE dumps ADD COLUMN heap_layout_version INTEGER;
+  `,
 ];

@@ -1,7 +1,8 @@
 // What a thread was doing when the core was taken, read from its stacks: the innermost native
 // frame that says "I block on X" decides, so a sleeper woken and waiting for the GIL reads as
 // waiting for the GIL, not as sleeping.
-import type { RawThread, ThreadState } from '../model/types.js';
+import type { ThreadState } from '../model/types.js';
+import type { RawThread } from '../model/raw.js';
 
 interface Rule {
   state: ThreadState;

@@ -37,8 +37,8 @@ function holderOf(t: Thread, threads: Thread[]): { holder: Thread; certain: bool
   if (!w) return null;
   const joined = joinedThread(t, threads);
   if (joined) return { holder: joined, certain: true, how: 'Thread.join: waits for it to finish' };
-  if (w.kind === 'rlock' && w.owner_ident) {
-    const holder = threads.find((o) => o.ident === w.owner_ident);
+  if (w.kind === 'rlock' && w.ownerIdent) {
+    const holder = threads.find((o) => o.ident === w.ownerIdent);
     return holder ? { holder, certain: true, how: `owner recorded in the RLock (count ${w.count ?? '?'})` } : null;
   }
   const needle = hex(w.address);

@@ -30,6 +30,13 @@ POOL_SIZE = 1 << 14
 GLIBC_HEAP_MAX = 64 << 20
 # A managed dict's pre-header (dict and values pointers) before the GC head in 3.11.
 PRE_HEADER = 16
+# The heap record's own version (src/model/raw.ts HEAP_LAYOUT_VERSION).
+LAYOUT_VERSION = 1
+# Objects/obmalloc.c: ALIGNMENT and SMALL_REQUEST_THRESHOLD from 3.8 on.
+PYMALLOC_ALIGNMENT = 16
+PYMALLOC_THRESHOLD = 512
+# Objects/dictobject.c: USABLE_FRACTION(n) = (n << 1) / 3.
+USABLE_FRACTION = (2, 3)
 
 MAX_TYPES = 200000
 
@@ -63,9 +70,19 @@ def _offsets(struct, names):
 
 def heap_info(layout, warn):
     mem = layout.mem
+    gc_head = CStruct("PyGC_Head")
+    general = CStruct("PyDictKeyEntry")
+    unicode_ = CStruct("PyDictUnicodeEntry")
     info = {
+        "layout_version": LAYOUT_VERSION,
         "object": {"refcnt": layout.ob["ob_refcnt"], "type": layout.ob["ob_type"], "size": layout.var["ob_size"]},
-        "gc_head_size": CStruct("PyGC_Head").size,
+        "gc_head_size": gc_head.size,
+        # _gc_next is 0 while an object is untracked.
+        "tracked": {"offset": gc_head["_gc_next"] - gc_head.size, "untracked": 0},
+        # 3.11: the dict pointer at -3 words, the values pointer at -4, before the GC head.
+        "managed": {"flags": FLAGS["managed_dict"], "pre_header_size": PRE_HEADER, "dict_offset": -24,
+                    "values": {"kind": "pre-header", "offset": -32}},
+        "int": {"size_offset": layout.var["ob_size"], "shift": 0, "signed": True, "min_digits": 1},
         "pre_header_size": PRE_HEADER,
         "flags": FLAGS,
         "str": {
@@ -79,8 +96,15 @@ def heap_info(layout, warn):
             "ascii": layout.st_ascii,
         },
         "list": {"allocated": layout.li["allocated"], "ob_item": layout.li["ob_item"]},
-        "dict": {"ma_keys": layout.di["ma_keys"], "ma_values": layout.di["ma_values"]},
+        "dict": {"ma_keys": layout.di["ma_keys"], "ma_values": layout.di["ma_values"], "ma_used": layout.di["ma_used"]},
         "dict_keys": {
+            "format": "log2",
+            "key_general": general["me_key"],
+            "value_general": general["me_value"],
+            "key_unicode": unicode_["me_key"],
+            "value_unicode": unicode_["me_value"],
+            "usable_num": USABLE_FRACTION[0],
+            "usable_den": USABLE_FRACTION[1],
             "header_size": layout.dk.size,
             "log2_size": layout.dk["dk_log2_size"],
             "log2_index_bytes": layout.dk["dk_log2_index_bytes"],
@@ -225,6 +249,9 @@ def pymalloc(warn):
         return None
     pool = CStruct("struct pool_header")
     return {
+        "alignment": PYMALLOC_ALIGNMENT,
+        "threshold": PYMALLOC_THRESHOLD,
+        "size_classes": PYMALLOC_THRESHOLD // PYMALLOC_ALIGNMENT,
         "arenas": arenas,
         "maxarenas": maxarenas,
         "arena_size": ARENA_SIZE,

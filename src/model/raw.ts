@@ -1,0 +1,290 @@
+// The wire contract between the gdb-side script (src/extract/gdb) and the TypeScript side: the one
+// JSON document gdb writes per core. It is checked when read (checkExtraction), so a document the
+// script did not promise is one clear error naming the core, not a crash deep in a walker.
+/** What the gdb-side script prints: one JSON document per core. */
+export interface RawExtraction {
+  format: 1;
+  python: RawPython;
+  threads: RawThread[];
+  /** Where the heap is and how to read it: the census walks it from the core file itself. */
+  heap?: RawHeap | null;
+  /** Problems that did not stop the extraction (unreadable frame, corrupt object...). */
+  warnings: string[];
+}
+
+export interface RawPython {
+  /** "3.11.2" */
+  version: string;
+  hexversion: number;
+  /** Which layout module of the gdb script read this interpreter, e.g. "cpython-3.11". */
+  layout: string;
+  /** Address of the thread state holding the GIL, 0 when nobody holds it. */
+  gil_holder: number;
+  gil_locked: boolean;
+  /** sys.orig_argv as the interpreter kept it (the core's own note keeps at most 80 bytes). */
+  argv?: string[] | null;
+}
+
+export interface RawThread {
+  /** gdb's thread number (1-based). */
+  num: number;
+  /** Kernel thread id (LWP). */
+  lwp: number;
+  /** pthread_t / threading.get_ident(), when a PyThreadState was found for this LWP. */
+  ident: number | null;
+  /** Name from threading._active, when there is one. */
+  name: string | null;
+  /** Address of the threading.Thread object, when the thread has one. */
+  thread_object?: number | null;
+  holds_gil: boolean;
+  /** Innermost first. */
+  native_frames: RawNativeFrame[];
+  /** Innermost first. */
+  python_frames: RawPythonFrame[];
+  /** Lock-like objects this thread is blocked on, read from the native frames' arguments. */
+  waits_on: RawLockWait | null;
+}
+
+export interface RawNativeFrame {
+  function: string | null;
+  library: string | null;
+  file: string | null;
+  line: number | null;
+  pc: number;
+}
+
+export interface RawPythonFrame {
+  function: string;
+  file: string;
+  line: number;
+  /** Index into native_frames of the _PyEval_EvalFrameDefault that runs this frame, -1 if unknown. */
+  native_index: number;
+  /** Whether this frame was entered from C (the boundary between two _PyEval_EvalFrameDefault calls). */
+  is_entry: boolean;
+  locals: RawLocal[];
+}
+
+export interface RawLocal {
+  name: string;
+  /** "arg" | "local" | "cell" | "free" */
+  kind: string;
+  repr: string;
+}
+
+export interface RawLockWait {
+  /** "lock" (_thread.lock) | "rlock" (_thread.RLock) | "semaphore" | "other" */
+  kind: string;
+  address: number;
+  /** For an RLock: the ident (pthread_t) of the thread that owns it, 0 when free. */
+  owner_ident: number | null;
+  /** For an RLock: recursion count. */
+  count: number | null;
+}
+
+/** The version of the heap record below; a record of another version is refused, not guessed at. */
+export const HEAP_LAYOUT_VERSION = 1;
+
+/**
+ * Where the heap is and how to read it: offsets from DWARF, and the rules DWARF cannot give
+ * (flags, encodings, allocator constants) from the gdb-side module of the interpreter's version.
+ * Everything the TypeScript walkers know about CPython's layout comes from here.
+ */
+export interface RawHeap {
+  layout_version: number;
+  object: { refcnt: number; type: number; size: number };
+  gc_head_size: number;
+  /** An object is GC-tracked when the signed word at its address + offset is not `untracked`. */
+  tracked: { offset: number; untracked: number };
+  /** Instances of types with any of `flags` carry a pre-header before the GC head. */
+  managed: {
+    flags: number;
+    pre_header_size: number;
+    /** Where such an instance's dict pointer is, relative to the object (null: none there). */
+    dict_offset: number | null;
+    /** Where its values array is: a pointer in the pre-header; later versions differ. */
+    values: { kind: 'pre-header'; offset: number } | null;
+  };
+  /** An int's digit count: signed ? |i64| : u64 >> shift, at size_offset; at least min_digits. */
+  int: { size_offset: number; shift: number; signed: boolean; min_digits: number };
+  flags: Record<'managed_dict' | 'heaptype' | 'have_gc' | 'long_subclass' | 'list_subclass' | 'tuple_subclass' | 'bytes_subclass' | 'unicode_subclass' | 'dict_subclass' | 'type_subclass', number>;
+  str: { ascii_size: number; compact_size: number; unicode_size: number; length: number; state: number; kind: [number, number]; compact: [number, number]; ascii: [number, number] };
+  list: { allocated: number; ob_item: number };
+  dict: { ma_keys: number; ma_values: number; ma_used: number };
+  /** 'log2': dk_log2_size, dk_log2_index_bytes and dk_kind (general or unicode entries), 3.11 on. */
+  dict_keys: {
+    format: 'log2';
+    header_size: number; log2_size: number; log2_index_bytes: number; kind: number; nentries: number;
+    entry_general: number; entry_unicode: number;
+    key_general: number; value_general: number; key_unicode: number; value_unicode: number;
+    /** USABLE_FRACTION: a table of n slots holds floor(n * num / den) entries. */
+    usable_num: number; usable_den: number;
+  };
+  set: { mask: number; table: number; smalltable: number; entry: number };
+  bytearray: { alloc: number; bytes: number };
+  tuple: { items: number };
+  cell: { ref: number };
+  module: { dict: number; name: number };
+  types: RawType[];
+  static_regions: { start: number; size: number }[];
+  pymalloc: RawPymalloc | null;
+  gc: RawGc | null;
+  glibc: RawGlibc | null;
+}
+
+export interface RawType {
+  address: number;
+  /** tp_name for static types; the qualified name for classes. */
+  name: string;
+  /** __module__ of a class; null for static types. */
+  module: string | null;
+  basicsize: number;
+  itemsize: number;
+  flags: number;
+  /** For classes whose instances keep attributes in a managed values array: its size in bytes. */
+  values_size: number;
+  /** ... and how many attribute slots it has. */
+  values_count: number;
+  /** tp_dictoffset: where an instance's __dict__ pointer is (0: none, or managed). */
+  dictoffset: number;
+  /** Offsets of the object references __slots__ add. */
+  slots: number[];
+}
+
+export interface RawPymalloc {
+  /** ALIGNMENT and SMALL_REQUEST_THRESHOLD of obmalloc, and the size classes they make. */
+  alignment: number;
+  threshold: number;
+  size_classes: number;
+  arenas: number;
+  maxarenas: number;
+  arena_size: number;
+  pool_size: number;
+  pool_overhead: number;
+  arena_object: { sizeof: number; address: number; pool_address: number; nfreepools: number; ntotalpools: number };
+  pool_header: { size: number; count: number; freeblock: number; arenaindex: number; szidx: number; nextoffset: number; maxnextoffset: number };
+}
+
+export interface RawGc {
+  enabled: boolean;
+  collecting: boolean;
+  generations: { head: number; threshold: number; count: number }[];
+  permanent: number;
+  garbage: number;
+}
+
+export interface RawGlibc {
+  main_arena: number;
+  mp: number;
+  /** Hex text: a 64-bit random value. */
+  tcache_key: string | null;
+  malloc_state: { sizeof: number; top: number; next: number; system_mem: number; fastbinsY: number; bins: number };
+  malloc_par: { sizeof: number; sbrk_base: number; n_mmaps: number; mmapped_mem: number; mmap_threshold: number };
+  heap_info: { sizeof: number; ar_ptr: number; prev: number; size: number };
+  heap_max: number;
+}
+
+/** The document's format number; the script writes it, and any other is refused. */
+export const EXTRACTION_FORMAT = 1;
+
+// A shape is a type name, an object of shapes, a one-element array (every item has that shape), or
+// nullable(shape). Only what the walkers rely on is listed: extra keys are allowed.
+type Shape = 'number' | 'string' | 'boolean' | 'any' | { [key: string]: Shape } | [Shape] | { nullable: Shape };
+const nullable = (shape: Shape): Shape => ({ nullable: shape });
+const numbers = (...keys: string[]): Record<string, Shape> => Object.fromEntries(keys.map((k) => [k, 'number' as Shape]));
+
+const THREAD: Shape = {
+  num: 'number', lwp: 'number', ident: nullable('number'), name: nullable('string'), holds_gil: 'boolean',
+  native_frames: [{ function: nullable('string'), library: nullable('string'), file: nullable('string'), line: nullable('number'), pc: 'number' }],
+  python_frames: [{ function: 'string', file: 'string', line: 'number', native_index: 'number', is_entry: 'boolean', locals: [{ name: 'string', kind: 'string', repr: 'string' }] }],
+  waits_on: nullable({ kind: 'string', address: 'number', owner_ident: nullable('number'), count: nullable('number') }),
+};
+
+const HEAP: Shape = {
+  layout_version: 'number',
+  object: numbers('refcnt', 'type', 'size'),
+  gc_head_size: 'number',
+  tracked: numbers('offset', 'untracked'),
+  managed: { flags: 'number', pre_header_size: 'number', dict_offset: nullable('number'), values: nullable({ kind: 'string', offset: 'number' }) },
+  int: { size_offset: 'number', shift: 'number', signed: 'boolean', min_digits: 'number' },
+  flags: numbers('managed_dict', 'heaptype', 'have_gc', 'long_subclass', 'list_subclass', 'tuple_subclass', 'bytes_subclass', 'unicode_subclass', 'dict_subclass', 'type_subclass'),
+  str: { ...numbers('ascii_size', 'compact_size', 'unicode_size', 'length', 'state'), kind: ['number'], compact: ['number'], ascii: ['number'] },
+  list: numbers('allocated', 'ob_item'),
+  dict: numbers('ma_keys', 'ma_values', 'ma_used'),
+  dict_keys: {
+    format: 'string',
+    ...numbers('header_size', 'log2_size', 'log2_index_bytes', 'kind', 'nentries', 'entry_general', 'entry_unicode',
+      'key_general', 'value_general', 'key_unicode', 'value_unicode', 'usable_num', 'usable_den'),
+  },
+  set: numbers('mask', 'table', 'smalltable', 'entry'),
+  bytearray: numbers('alloc', 'bytes'),
+  tuple: numbers('items'),
+  cell: numbers('ref'),
+  module: numbers('dict', 'name'),
+  types: [{ address: 'number', name: 'string', module: nullable('string'), ...numbers('basicsize', 'itemsize', 'flags', 'values_size', 'values_count', 'dictoffset'), slots: ['number'] }],
+  static_regions: [numbers('start', 'size')],
+  pymalloc: nullable({
+    ...numbers('alignment', 'threshold', 'size_classes', 'arenas', 'maxarenas', 'arena_size', 'pool_size', 'pool_overhead'),
+    arena_object: numbers('sizeof', 'address', 'pool_address', 'nfreepools', 'ntotalpools'),
+    pool_header: numbers('size', 'count', 'freeblock', 'arenaindex', 'szidx', 'nextoffset', 'maxnextoffset'),
+  }),
+  gc: nullable({ enabled: 'boolean', collecting: 'boolean', generations: [numbers('head', 'threshold', 'count')], permanent: 'number', garbage: 'number' }),
+  glibc: nullable({
+    main_arena: 'number', mp: 'number', tcache_key: nullable('string'),
+    malloc_state: numbers('sizeof', 'top', 'next', 'system_mem', 'fastbinsY', 'bins'),
+    malloc_par: numbers('sizeof', 'sbrk_base', 'n_mmaps', 'mmapped_mem', 'mmap_threshold'),
+    heap_info: numbers('sizeof', 'ar_ptr', 'prev', 'size'),
+    heap_max: 'number',
+  }),
+};
+
+const EXTRACTION: Shape = {
+  format: 'number',
+  python: { version: 'string', hexversion: 'number', layout: 'string', gil_holder: 'number', gil_locked: 'boolean', argv: nullable(['string']) },
+  threads: [THREAD],
+  heap: nullable(HEAP),
+  warnings: ['string'],
+};
+
+/** The first way `value` does not have `shape`, as "path: what", or null. */
+function mismatch(value: unknown, shape: Shape, path: string): string | null {
+  if (typeof shape === 'string') {
+    if (shape === 'any' || typeof value === shape) return null;
+    return `${path}: ${value === undefined ? 'missing' : `a ${value === null ? 'null' : typeof value}, not a ${shape}`}`;
+  }
+  if ('nullable' in shape && Object.keys(shape).length === 1) {
+    return value === null || value === undefined ? null : mismatch(value, shape.nullable as Shape, path);
+  }
+  if (Array.isArray(shape)) {
+    if (!Array.isArray(value)) return `${path}: ${value === undefined ? 'missing' : 'not a list'}`;
+    for (let i = 0; i < value.length; i++) {
+      const m = mismatch(value[i], shape[0], `${path}[${i}]`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path}: ${value === undefined ? 'missing' : 'not an object'}`;
+  for (const [key, sub] of Object.entries(shape)) {
+    const m = mismatch((value as Record<string, unknown>)[key], sub as Shape, path ? `${path}.${key}` : key);
+    if (m) return m;
+  }
+  return null;
+}
+
+/**
+ * The problem with a document gdb wrote, in words, or null when it is what the script promises:
+ * its format, every key the pipeline reads, and the heap record's version.
+ */
+export function extractionProblem(doc: unknown): string | null {
+  const format = (doc as { format?: unknown } | null)?.format;
+  if (format !== EXTRACTION_FORMAT) return `format ${JSON.stringify(format)}, expected ${EXTRACTION_FORMAT}`;
+  const version = (doc as { heap?: { layout_version?: unknown } | null }).heap?.layout_version;
+  if (version !== undefined && version !== HEAP_LAYOUT_VERSION) return `heap layout version ${JSON.stringify(version)}, expected ${HEAP_LAYOUT_VERSION}`;
+  return mismatch(doc, EXTRACTION, '');
+}
+
+/** The problem with a stored heap record (a dump's heap_layout), or null. */
+export function heapLayoutProblem(heap: unknown): string | null {
+  const version = (heap as { layout_version?: unknown } | null)?.layout_version;
+  if (version !== HEAP_LAYOUT_VERSION) return `heap layout version ${JSON.stringify(version ?? null)}, expected ${HEAP_LAYOUT_VERSION}`;
+  return mismatch(heap, HEAP, 'heap');
+}

@@ -1,0 +1,153 @@
+// The cpython/ decoders and walkers on objects laid out by hand with 3.11's numbers: str text,
+// dict key tables (combined and split), object sizes, tracking, owned buffers, references.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { strValue } from '../../src/cpython/strings.js';
+import { dictKeysBytes, forEachDictEntry } from '../../src/cpython/dicts.js';
+import { Kind, TypeTable } from '../../src/cpython/types.js';
+import { ObjectReader, itemCount, type BufferSink } from '../../src/cpython/objects.js';
+import { traverse } from '../../src/cpython/traverse.js';
+import { FakeMemory, T, heap311, strState } from './cpython-fixture.js';
+
+const heap = heap311();
+const types = new TypeTable(heap);
+const ti = (name: string): number => types.names.indexOf(name);
+
+/** A compact str object at addr. */
+function putStr(mem: FakeMemory, addr: number, text: string): void {
+  const codes = [...text].map((c) => c.codePointAt(0)!);
+  const kind = Math.max(...codes) < 0x80 ? 1 : Math.max(...codes) < 0x100 ? 1 : Math.max(...codes) < 0x10000 ? 2 : 4;
+  const ascii = Math.max(...codes) < 0x80;
+  mem.set(addr, 1).set(addr + 8, T.str).set(addr + 16, codes.length).set(addr + 24, -1).set(addr + 32, strState(kind, ascii));
+  const data = Buffer.alloc((codes.length + 1) * kind);
+  codes.forEach((c, i) => data.writeUIntLE(c, i * kind, kind));
+  mem.zero(addr + 40, 40).bytes(addr + (ascii ? 48 : 72), data);
+}
+
+test('strValue reads ASCII, 1-byte, 2-byte and 4-byte compact strs, and refuses others', () => {
+  const mem = new FakeMemory();
+  putStr(mem, 0x10000, 'CACHE');
+  putStr(mem, 0x10100, 'café');
+  putStr(mem, 0x10200, 'naïve €5');
+  putStr(mem, 0x10300, 'ok 🐍');
+  assert.equal(strValue(mem, heap, 0x10000), 'CACHE');
+  assert.equal(strValue(mem, heap, 0x10100), 'café');
+  assert.equal(strValue(mem, heap, 0x10200), 'naïve €5');
+  assert.equal(strValue(mem, heap, 0x10300), 'ok 🐍');
+  assert.equal(strValue(mem, heap, 0x10000, 3), 'CAC');
+  mem.set(0x10400 + 32, strState(1, true, false));
+  assert.equal(strValue(mem, heap, 0x10400), null, 'a legacy (non-compact) str');
+  assert.equal(strValue(mem, heap, 0x90000), null, 'memory the core lacks');
+});
+
+test('dictKeysBytes sizes a key table as dictobject.c allocates it', () => {
+  const dk = heap.dict_keys;
+  // 8 slots: 5 usable entries, 8 index bytes; general entries of 24 bytes, unicode ones of 16.
+  assert.equal(dictKeysBytes(dk, 3, 3, 0), 32 + 8 + 5 * 24);
+  assert.equal(dictKeysBytes(dk, 3, 3, 1), 32 + 8 + 5 * 16);
+  // 2^17 slots with 4-byte indices: 87,381 usable entries.
+  assert.equal(dictKeysBytes(dk, 17, 19, 1), 32 + 2 ** 19 + 87381 * 16);
+  assert.equal(dictKeysBytes(dk, 0, 0, 1), -1, 'the shared empty table');
+  assert.equal(dictKeysBytes(dk, 60, 3, 1), -1, 'damage');
+});
+
+/** A dict at addr with a combined unicode-keyed table at keys holding `entries`. */
+function putDict(mem: FakeMemory, addr: number, keys: number, entries: [number, number][], opts: { general?: boolean; values?: number } = {}): void {
+  const general = opts.general ?? false;
+  mem.set(addr - 16, 0x777).set(addr - 8, 0).set(addr, 1).set(addr + 8, T.dict).set(addr + 16, entries.length).set(addr + 24, 0)
+    .set(addr + 32, keys).set(addr + 40, opts.values ?? 0);
+  // dk_refcnt, then dk_log2_size = 3, dk_log2_index_bytes = 3, dk_kind (0 general, 1 unicode) as bytes, then usable and nentries.
+  mem.set(keys, 1).set(keys + 8, 3 | (3 << 8) | ((general ? 0 : 1) << 16)).set(keys + 16, 5 - entries.length).set(keys + 24, entries.length);
+  mem.zero(keys + 32, 8);
+  const at = keys + 40;
+  entries.forEach(([k, v], i) => {
+    if (general) mem.set(at + 24 * i, 1234).set(at + 24 * i + 8, k).set(at + 24 * i + 16, opts.values ? 0 : v);
+    else mem.set(at + 16 * i, k).set(at + 16 * i + 8, opts.values ? 0 : v);
+  });
+  if (opts.values) entries.forEach(([, v], i) => mem.set(opts.values! + 8 * i, v));
+}
+
+test('forEachDictEntry walks combined tables of both kinds and split tables', () => {
+  const seen = (mem: FakeMemory, dict: number): [number, number][] => {
+    const out: [number, number][] = [];
+    forEachDictEntry(mem, heap, dict, (k, v) => void out.push([k, v]));
+    return out;
+  };
+  const mem = new FakeMemory();
+  putDict(mem, 0x20000, 0x21000, [[0xa0, 0xb0], [0xa8, 0xb8]]);
+  assert.deepEqual(seen(mem, 0x20000), [[0xa0, 0xb0], [0xa8, 0xb8]]);
+  putDict(mem, 0x30000, 0x31000, [[0xc0, 0xd0]], { general: true });
+  assert.deepEqual(seen(mem, 0x30000), [[0xc0, 0xd0]]);
+  putDict(mem, 0x40000, 0x41000, [[0xe0, 0xf0], [0xe8, 0xf8]], { values: 0x42000 });
+  assert.deepEqual(seen(mem, 0x40000), [[0xe0, 0xf0], [0xe8, 0xf8]], 'split: keys from the table, values from the values array');
+  let calls = 0;
+  forEachDictEntry(mem, heap, 0x20000, () => ++calls > 0);
+  assert.equal(calls, 1, 'stops when the visitor says so');
+  assert.equal(itemCount(mem, heap, Kind.Dict, 0x40000), 2, 'ma_used');
+});
+
+test('ObjectReader: sizes by kind, tracking by the GC head, buffers owned', () => {
+  const mem = new FakeMemory();
+  const reader = new ObjectReader(types, heap);
+  // int of three digits, negative (ob_size -3): 24 + 3 * 4 bytes; zero still has one digit.
+  mem.set(0x100, 1).set(0x108, T.int).set(0x110, -3);
+  mem.set(0x200, 1).set(0x208, T.int).set(0x210, 0);
+  putStr(mem, 0x300, 'hello');
+  // a tuple of 2 (tracked: its GC head's _gc_next is set) and one untracked.
+  mem.set(0x400 - 16, 0x5000).set(0x400 - 8, 0).set(0x400, 1).set(0x408, T.tuple).set(0x410, 2);
+  mem.set(0x500 - 16, 0).set(0x500 - 8, 0).set(0x500, 1).set(0x508, T.tuple).set(0x510, 2);
+  const w = mem.window(0, 0x1000);
+  assert.equal(reader.request(w, 0x100, ti('int'), 0x1000), 36);
+  assert.equal(reader.request(w, 0x200, ti('int'), 0x1000), 28);
+  assert.equal(reader.request(w, 0x300, ti('str'), 0x1000), 48 + 5 + 1);
+  assert.equal(reader.request(w, 0x400, ti('tuple'), 0x1000), 16 + 24 + 2 * 8, 'the GC head counts');
+  assert.equal(reader.request(w, 0x300, ti('str'), 0x320), -1, 'past what is readable');
+  assert.equal(reader.requestAt(mem, 0x100, ti('int')), 36, 'the same through random access');
+  assert.equal(reader.tracked(w, 0x400, ti('tuple')), true);
+  assert.equal(reader.tracked(w, 0x500, ti('tuple')), false);
+  assert.equal(reader.tracked(w, 0x300, ti('str')), false, 'no GC head at all');
+  assert.equal(types.pre[ti('Rec')], 32, 'a managed instance: pre-header and GC head');
+  assert.deepEqual(types.preCandidates, [0, 16, 32]);
+});
+
+test('ObjectReader.buffers reports list items, set tables, bytearrays, values arrays and dict key tables', () => {
+  const mem = new FakeMemory();
+  const base = 0x7000;
+  const got: string[] = [];
+  const sink: BufferSink = { buffer: (t, n, p) => void got.push(`${types.names[t]} ${n} @${p.toString(16)}`), dictKeys: (k, t) => void got.push(`${types.names[t]} keys @${k.toString(16)}`) };
+  mem.set(base + 0x100 + 24, 0xaa00).set(base + 0x100 + 32, 10); // list: ob_item, allocated
+  mem.set(base + 0x200 + 32, 7).set(base + 0x200 + 40, base + 0x200 + 64); // set with its small table inside
+  mem.set(base + 0x300 + 32, 63).set(base + 0x300 + 40, 0xbb00); // set with a table of 64 entries
+  mem.set(base + 0x400 + 24, 100).set(base + 0x400 + 32, 0xcc00); // bytearray
+  mem.set(base + 0x500 + 32, 0xdd00); // dict
+  mem.set(base + 0x600 - 32, 0xee00); // Rec's values pointer
+  const w = mem.window(base, 0x800);
+  const reader = new ObjectReader(types, heap);
+  for (const [o, name] of [[0x100, 'list'], [0x200, 'set'], [0x300, 'set'], [0x400, 'bytearray'], [0x500, 'dict'], [0x600, 'Rec']] as const) {
+    reader.buffers(w, o, ti(name), 0x800, base, sink);
+  }
+  assert.deepEqual(got, ['list 80 @aa00', 'set 1024 @bb00', 'bytearray 100 @cc00', 'dict keys @dd00', 'Rec 40 @ee00']);
+});
+
+test('traverse follows what tp_traverse follows', () => {
+  const mem = new FakeMemory();
+  const visit = (addr: number, name: string): number[] => {
+    const out: number[] = [];
+    traverse(mem, heap, types, addr, ti(name), (a) => void out.push(a));
+    return out;
+  };
+  mem.set(0x1000 + 16, 2).set(0x1000 + 24, 0x1100).set(0x1100, 0xa1).set(0x1108, 0xa2);
+  assert.deepEqual(visit(0x1000, 'list'), [0xa1, 0xa2]);
+  mem.set(0x2000 + 16, 1).set(0x2000 + 24, 0xb1);
+  assert.deepEqual(visit(0x2000, 'tuple'), [0xb1]);
+  putDict(mem, 0x3000, 0x3100, [[0xc1, 0xc2]]);
+  assert.deepEqual(visit(0x3000, 'dict'), [0xc1, 0xc2]);
+  putDict(mem, 0x4000, 0x4100, [[0xd1, 0xd2]], { values: 0x4200 });
+  assert.deepEqual(visit(0x4000, 'dict'), [0xd2], 'a split dict visits its values, not the shared keys');
+  // An instance of a plain class: its type (a heap type), its values array's slots, its dict pointer.
+  mem.set(0x5000 - 32, 0x5100).set(0x5000 - 24, 0xe9);
+  mem.set(0x5100, 0xe1).set(0x5108, 0).set(0x5110, 0xe3).set(0x5118, 0);
+  assert.deepEqual(visit(0x5000, 'Rec'), [T.Rec, 0xe1, 0, 0xe3, 0, 0xe9]);
+  mem.set(0x6000 + 16, 0xf1);
+  assert.deepEqual(visit(0x6000, 'cell'), [0xf1]);
+});
