@@ -7,7 +7,7 @@ import type { RawHeap } from '../model/raw.js';
 import type { CoreMemory } from '../core/core-memory.js';
 import { Column, concat } from '../base/column.js';
 import { ObjectReader, type BufferSink } from '../cpython/objects.js';
-import { dictKeysBytes } from '../cpython/dicts.js';
+import { dictKeysBytes, dictKeysHeaderBytes } from '../cpython/dicts.js';
 import type { TypeTable } from '../cpython/types.js';
 import { bufferBytes, type SmallRequests } from '../allocators/blocks.js';
 import type { BlockVisitor } from '../allocators/pymalloc.js';
@@ -123,17 +123,17 @@ export class Tally implements BufferSink {
    */
   resolveDictKeys(memory: CoreMemory): void {
     const k = this.heap.dict_keys;
+    const header = dictKeysHeaderBytes(k);
     const sorted = Float64Array.from(this.keys).sort();
     const window = new WindowReader(memory, 1 << 20);
     let last = -1;
     for (const addr of sorted) {
       if (addr === last || addr === 0) continue;
       last = addr;
-      const at = window.at(addr, k.header_size);
+      const at = header > 0 ? window.at(addr, header) : -1;
       if (at < 0) continue;
-      const head = window.buf;
       // The shared empty table lives in the interpreter's data, not in the heap: -1.
-      const bytes = dictKeysBytes(k, head[at + k.log2_size]!, head[at + k.log2_index_bytes]!, head[at + k.kind]!);
+      const bytes = dictKeysBytes(k, window.buf, at);
       if (bytes < 0) continue;
       const owner = this.keysOwner.size === 0 ? this.dictType : this.keysOwner.get(addr) ?? this.dictType;
       this.buffer(owner, bytes, addr);

@@ -22,17 +22,20 @@ const HEAD_BYTES = 64;
 
 export class ObjectReader {
   private readonly sizeOff: number;
-  private readonly strLen: number;
+  /** PEP 393 strs: their size is in their state word; else -1 (2.7's unicode is fixed-size). */
   private readonly strState: number;
+  private readonly strLen: number;
   private readonly compactBit: number;
   private readonly asciiBit: number;
   private readonly kindShift: number;
   private readonly kindMask: number;
+  private readonly asciiSize: number;
+  private readonly compactSize: number;
   private readonly gcHead: number;
   private readonly trackedOff: number;
+  private readonly trackedShift: number;
   private readonly untracked: number;
-  /** Offset of a managed instance's values pointer, or 1 (never a valid offset) when there is none. */
-  private readonly valuesOff: number;
+  private readonly values: RawHeap['managed']['values'];
   private readonly intOff: number;
   private readonly intShift: number;
   private readonly intSigned: boolean;
@@ -44,16 +47,21 @@ export class ObjectReader {
     readonly heap: RawHeap,
   ) {
     this.sizeOff = heap.object.size;
-    this.strLen = heap.str.length;
-    this.strState = heap.str.state;
-    this.compactBit = 1 << heap.str.compact[0]!;
-    this.asciiBit = 1 << heap.str.ascii[0]!;
-    this.kindShift = heap.str.kind[0]!;
-    this.kindMask = (1 << heap.str.kind[1]!) - 1;
+    const s = heap.str;
+    const pep393 = s.format === 'pep393';
+    this.strState = pep393 ? s.state : -1;
+    this.strLen = pep393 ? s.length : 0;
+    this.compactBit = pep393 ? 1 << s.compact[0]! : 0;
+    this.asciiBit = pep393 ? 1 << s.ascii[0]! : 0;
+    this.kindShift = pep393 ? s.kind[0]! : 0;
+    this.kindMask = pep393 ? (1 << s.kind[1]!) - 1 : 0;
+    this.asciiSize = pep393 ? s.ascii_size : 0;
+    this.compactSize = pep393 ? s.compact_size : 0;
     this.gcHead = heap.gc_head_size;
     this.trackedOff = heap.tracked.offset;
+    this.trackedShift = 2 ** heap.tracked.shift;
     this.untracked = heap.tracked.untracked;
-    this.valuesOff = heap.managed.values?.kind === 'pre-header' ? heap.managed.values.offset : 1;
+    this.values = heap.managed.values;
     this.intOff = heap.int.size_offset;
     this.intShift = 2 ** heap.int.shift;
     this.intSigned = heap.int.signed;
@@ -65,14 +73,14 @@ export class ObjectReader {
     const t = this.types;
     const kind = t.kind[ti]!;
     let need = t.basicsize[ti]!;
-    if (kind === Kind.Str) {
+    if (kind === Kind.Str && this.strState >= 0) {
       if (o + this.strState + 4 > avail) return -1;
       const state = u32[(o + this.strState) >>> 2]!;
       if (state & this.compactBit) {
         const length = u64At(u32, o + this.strLen);
         if (length > MAX_ITEMS) return -1;
-        if (state & this.asciiBit) need = this.heap.str.ascii_size + length + 1;
-        else need = this.heap.str.compact_size + (length + 1) * ((state >>> this.kindShift) & this.kindMask);
+        if (state & this.asciiBit) need = this.asciiSize + length + 1;
+        else need = this.compactSize + (length + 1) * ((state >>> this.kindShift) & this.kindMask);
       }
     } else if (t.itemsize[ti]! !== 0) {
       let n: number;
@@ -87,6 +95,8 @@ export class ObjectReader {
       if (n > MAX_ITEMS) return -1;
       need += t.itemsize[ti]! * n;
     }
+    // Values kept inline follow the object in its own allocation.
+    if (t.inline[ti]) need += t.valuesSize[ti]!;
     return need + t.pre[ti]!;
   }
 
@@ -104,18 +114,20 @@ export class ObjectReader {
 
   /** Whether the object of type ti at `o` is in one of the collector's lists. */
   tracked(u32: Uint32Array, o: number, ti: number): boolean {
-    return this.types.pre[ti]! >= this.gcHead && o + this.trackedOff >= 0 && i64At(u32, o + this.trackedOff) !== this.untracked;
+    return this.types.pre[ti]! >= this.gcHead && o + this.trackedOff >= 0 &&
+      Math.floor(i64At(u32, o + this.trackedOff) / this.trackedShift) !== this.untracked;
   }
 
   /** Report the out-of-line buffers the object of type ti at `o` owns; `base` is the window's address. */
   buffers(u32: Uint32Array, o: number, ti: number, avail: number, base: number, sink: BufferSink): void {
     const h = this.heap;
     const types = this.types;
-    // An instance whose attributes live in a values array (no dict object yet) owns that array.
-    const values = types.valuesSize[ti]!;
-    if (values !== 0 && o + this.valuesOff >= 0) {
-      const pointer = u64At(u32, o + this.valuesOff);
-      if (pointer !== 0) sink.buffer(ti, values, pointer);
+    // An instance whose attributes live in a values array of their own (no dict object yet) owns it.
+    const values = this.values;
+    if (types.valuesSize[ti]! !== 0 && values !== null && values.kind !== 'inline' && o + values.offset >= 0) {
+      const word = u64At(u32, o + values.offset);
+      // 'tagged': the word is the values array + 1, or (low bit clear) a dict.
+      if (values.kind === 'pre-header' ? word !== 0 : word % 2 === 1) sink.buffer(ti, types.valuesSize[ti]!, values.kind === 'pre-header' ? word : word - 1);
     }
     switch (types.kind[ti]) {
       case Kind.List:
@@ -131,9 +143,24 @@ export class ObjectReader {
       case Kind.ByteArray:
         if (o + h.bytearray.bytes + 8 <= avail) sink.buffer(ti, u64At(u32, o + h.bytearray.alloc), u64At(u32, o + h.bytearray.bytes));
         break;
-      case Kind.Dict:
-        if (o + h.dict.ma_keys + 8 <= avail) sink.dictKeys(u64At(u32, o + h.dict.ma_keys), ti);
+      case Kind.Dict: {
+        const dk = h.dict_keys;
+        if (dk.format === 'table') {
+          if (o + dk.table + 8 > avail) break;
+          const table = u64At(u32, o + dk.table);
+          // A small dict keeps its table inside the object.
+          if (table !== 0 && table !== base + o + dk.smalltable) sink.buffer(ti, (u64At(u32, o + dk.mask) + 1) * dk.entry, table);
+        } else if (o + h.dict.ma_keys! + 8 <= avail) {
+          sink.dictKeys(u64At(u32, o + h.dict.ma_keys!), ti);
+        }
         break;
+      }
+      case Kind.Str: {
+        const s = h.str;
+        // 2.7's unicode keeps its characters in a buffer of their own.
+        if (s.format === 'py2' && o + s.buffer + 8 <= avail) sink.buffer(ti, (u64At(u32, o + s.length) + 1) * s.char_size, u64At(u32, o + s.buffer));
+        break;
+      }
     }
   }
 }

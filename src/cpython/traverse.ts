@@ -4,7 +4,7 @@
 // make garbage look alive, never the reverse.
 import type { RawHeap } from '../model/raw.js';
 import type { WordReader } from '../core/page-cache.js';
-import { forEachDictEntry } from './dicts.js';
+import { forEachDictEntry, isSplitDict } from './dicts.js';
 import { Kind, type TypeTable } from './types.js';
 
 const MAX_ITEMS = 1 << 26;
@@ -27,7 +27,7 @@ export function traverse(mem: WordReader, heap: RawHeap, types: TypeTable, o: nu
     }
     case Kind.Dict: {
       // A split dict's keys belong to its class's shared table: the dict visits its values only.
-      const split = mem.u64(o + heap.dict.ma_values) > 0;
+      const split = isSplitDict(mem, heap, o);
       forEachDictEntry(mem, heap, o, (key, value) => {
         if (!split) visit(key);
         visit(value);
@@ -47,14 +47,35 @@ export function traverse(mem: WordReader, heap: RawHeap, types: TypeTable, o: nu
       visit(mem.u64(o + heap.module.dict));
       break;
   }
-  const managed = heap.managed;
-  const nValues = types.valuesCount[ti]!;
-  if (nValues && managed.values?.kind === 'pre-header') {
-    const values = mem.u64(o + managed.values.offset);
-    for (let k = 0; values > 0 && k < nValues; k++) visit(mem.u64(values + 8 * k));
-  }
-  if (types.managed[ti] && managed.dict_offset !== null) visit(mem.u64(o + managed.dict_offset));
+  if (types.managed[ti]) visitManaged(mem, heap, types, o, ti, visit);
   const dictoffset = types.dictoffset[ti]!;
   if (dictoffset > 0) visit(mem.u64(o + dictoffset));
   for (const off of types.slots[ti]!) visit(mem.u64(o + off));
+}
+
+/** A managed instance's attribute values (wherever this version keeps them) and its dict. */
+function visitManaged(mem: WordReader, heap: RawHeap, types: TypeTable, o: number, ti: number, visit: (addr: number) => void): void {
+  const { values, dict_offset: dictOffset } = heap.managed;
+  const n = types.valuesCount[ti]!;
+  const visitValues = (at: number): void => {
+    for (let k = 0; at > 0 && k < n; k++) visit(mem.u64(at + 8 * k));
+  };
+  switch (values?.kind) {
+    case 'pre-header':
+      visitValues(mem.u64(o + values.offset));
+      break;
+    case 'tagged': {
+      // One word: the values array + 1, or the dict; there is no other dict pointer to visit.
+      const word = mem.u64(o + values.offset);
+      if (word > 0 && word % 2 === 1) visitValues(word - 1);
+      else if (word > 0) visit(word);
+      return;
+    }
+    case 'inline': {
+      const at = o + types.basicsize[ti]!;
+      if (types.inline[ti] && mem.u8(at + values.valid) > 0) visitValues(at + values.header);
+      break;
+    }
+  }
+  if (dictOffset !== null) visit(mem.u64(o + dictOffset));
 }

@@ -41,6 +41,8 @@ export class TypeTable {
   readonly heapType: Uint8Array;
   /** Instances carry the managed pre-header (their dict and values pointers live there). */
   readonly managed: Uint8Array;
+  /** Instances keep their values inline, after the object (valuesSize bytes of it). */
+  readonly inline: Uint8Array;
   readonly dictoffset: Float64Array;
   readonly slots: number[][] = [];
 
@@ -56,6 +58,10 @@ export class TypeTable {
     this.valuesCount = new Float64Array(n);
     this.heapType = new Uint8Array(n);
     this.managed = new Uint8Array(n);
+    this.inline = new Uint8Array(n);
+    const values = heap.managed.values;
+    // Only PEP 393 strs grow in place; 2.7's unicode object has a fixed size and a separate buffer.
+    const strGrows = heap.str.format === 'pep393';
     this.dictoffset = new Float64Array(n);
     const f = heap.flags;
     this.index = new AddressIndex(heap.types.map((t) => t.address));
@@ -70,7 +76,8 @@ export class TypeTable {
       this.kind[i] = kindOf(t, heap);
       this.valuesSize[i] = t.values_size ?? 0;
       this.valuesCount[i] = t.values_count ?? 0;
-      this.fixed[i] = t.itemsize !== 0 || this.kind[i] === Kind.Str ? 0 : 1;
+      this.inline[i] = values?.kind === 'inline' && t.flags & values.flags && this.valuesSize[i]! > 0 ? 1 : 0;
+      this.fixed[i] = t.itemsize !== 0 || (this.kind[i] === Kind.Str && strGrows) ? 0 : 1;
       this.heapType[i] = t.flags & f.heaptype ? 1 : 0;
       this.dictoffset[i] = t.dictoffset ?? 0;
       this.slots.push(t.slots ?? []);

@@ -93,32 +93,28 @@ export interface RawHeap {
   layout_version: number;
   object: { refcnt: number; type: number; size: number };
   gc_head_size: number;
-  /** An object is GC-tracked when the signed word at its address + offset is not `untracked`. */
-  tracked: { offset: number; untracked: number };
+  /**
+   * An object is GC-tracked when the signed word at its address + offset, shifted right by `shift`,
+   * is not `untracked` (3.8 on: _gc_next is 0; before: gc_refs is _PyGC_REFS_UNTRACKED, -2).
+   */
+  tracked: { offset: number; untracked: number; shift: number };
   /** Instances of types with any of `flags` carry a pre-header before the GC head. */
   managed: {
     flags: number;
     pre_header_size: number;
     /** Where such an instance's dict pointer is, relative to the object (null: none there). */
     dict_offset: number | null;
-    /** Where its values array is: a pointer in the pre-header; later versions differ. */
-    values: { kind: 'pre-header'; offset: number } | null;
+    /** Where its attribute values are when no dict holds them (null: always in a dict). */
+    values: ManagedValues | null;
   };
   /** An int's digit count: signed ? |i64| : u64 >> shift, at size_offset; at least min_digits. */
   int: { size_offset: number; shift: number; signed: boolean; min_digits: number };
   flags: Record<'managed_dict' | 'heaptype' | 'have_gc' | 'long_subclass' | 'list_subclass' | 'tuple_subclass' | 'bytes_subclass' | 'unicode_subclass' | 'dict_subclass' | 'type_subclass', number>;
-  str: { ascii_size: number; compact_size: number; unicode_size: number; length: number; state: number; kind: [number, number]; compact: [number, number]; ascii: [number, number] };
+  str: RawStr;
   list: { allocated: number; ob_item: number };
-  dict: { ma_keys: number; ma_values: number; ma_used: number };
-  /** 'log2': dk_log2_size, dk_log2_index_bytes and dk_kind (general or unicode entries), 3.11 on. */
-  dict_keys: {
-    format: 'log2';
-    header_size: number; log2_size: number; log2_index_bytes: number; kind: number; nentries: number;
-    entry_general: number; entry_unicode: number;
-    key_general: number; value_general: number; key_unicode: number; value_unicode: number;
-    /** USABLE_FRACTION: a table of n slots holds floor(n * num / den) entries. */
-    usable_num: number; usable_den: number;
-  };
+  /** ma_keys and ma_values are null where the dict holds its table itself (dict_keys.format 'table'). */
+  dict: { ma_keys: number | null; ma_values: number | null; ma_used: number };
+  dict_keys: RawDictKeys;
   set: { mask: number; table: number; smalltable: number; entry: number };
   bytearray: { alloc: number; bytes: number };
   tuple: { items: number };
@@ -130,6 +126,57 @@ export interface RawHeap {
   gc: RawGc | null;
   glibc: RawGlibc | null;
 }
+
+/**
+ * Where a managed instance's attribute values are:
+ * - 'pre-header' (3.11): a pointer to a values array at `offset` from the object;
+ * - 'tagged' (3.12): the word at `offset` is the values array's address + 1 when its low bit is
+ *   set, else the dict's address;
+ * - 'inline' (3.13): for types with `flags`, the values follow the object (at tp_basicsize): a
+ *   header of `header` bytes whose byte `valid` says whether they are in use, then the pointers.
+ */
+export type ManagedValues =
+  | { kind: 'pre-header'; offset: number }
+  | { kind: 'tagged'; offset: number }
+  | { kind: 'inline'; flags: number; header: number; valid: number };
+
+/**
+ * How a str's size and text are read:
+ * - 'pep393' (3.3 on): compact strs carry their text after the object; the state word's bit
+ *   fields (kind, compact, ascii: [first bit, width]) say where and how wide;
+ * - 'py2' (2.7): `unicode` keeps its text in a buffer of (length + 1) * char_size bytes that
+ *   `buffer` points at; names and dict keys are 2.7 `str` (bytes), text at `bytes_data`.
+ */
+export type RawStr =
+  | {
+    format: 'pep393';
+    ascii_size: number; compact_size: number; unicode_size: number; length: number; state: number;
+    kind: [number, number]; compact: [number, number]; ascii: [number, number];
+  }
+  | { format: 'py2'; length: number; buffer: number; char_size: number; bytes_data: number };
+
+/**
+ * A dict's key table:
+ * - 'log2' (3.11 on): dk_log2_size, dk_log2_index_bytes, dk_kind (general or unicode-keyed entries);
+ * - 'sized' (3.6 to 3.10): dk_size slots, indices of 1, 2, 4 or 8 bytes by size, general entries;
+ * - 'table' (2.7): no key object; the dict's own table of mask + 1 entries (ma_smalltable when small).
+ * USABLE_FRACTION: a table of n slots holds floor(n * usable_num / usable_den) entries.
+ */
+export type RawDictKeys =
+  | {
+    format: 'log2';
+    header_size: number; log2_size: number; log2_index_bytes: number; kind: number; nentries: number;
+    entry_general: number; entry_unicode: number;
+    key_general: number; value_general: number; key_unicode: number; value_unicode: number;
+    usable_num: number; usable_den: number;
+  }
+  | {
+    format: 'sized';
+    header_size: number; size: number; nentries: number;
+    entry_general: number; key_general: number; value_general: number;
+    usable_num: number; usable_den: number;
+  }
+  | { format: 'table'; mask: number; table: number; smalltable: number; entry: number; key: number; value: number };
 
 export interface RawType {
   address: number;
@@ -188,8 +235,11 @@ export const EXTRACTION_FORMAT = 1;
 
 // A shape is a type name, an object of shapes, a one-element array (every item has that shape), or
 // nullable(shape). Only what the walkers rely on is listed: extra keys are allowed.
-type Shape = 'number' | 'string' | 'boolean' | 'any' | { [key: string]: Shape } | [Shape] | { nullable: Shape };
+// variants(key, {value: shape}): an object whose `key` names which shape the rest has.
+type Shape = 'number' | 'string' | 'boolean' | 'any' | { [key: string]: Shape } | [Shape] | { nullable: Shape } | Variants;
+interface Variants { variants: { key: string; shapes: Record<string, Shape> } }
 const nullable = (shape: Shape): Shape => ({ nullable: shape });
+const variants = (key: string, shapes: Record<string, Shape>): Shape => ({ variants: { key, shapes } }) as Variants;
 const numbers = (...keys: string[]): Record<string, Shape> => Object.fromEntries(keys.map((k) => [k, 'number' as Shape]));
 
 const THREAD: Shape = {
@@ -203,18 +253,25 @@ const HEAP: Shape = {
   layout_version: 'number',
   object: numbers('refcnt', 'type', 'size'),
   gc_head_size: 'number',
-  tracked: numbers('offset', 'untracked'),
-  managed: { flags: 'number', pre_header_size: 'number', dict_offset: nullable('number'), values: nullable({ kind: 'string', offset: 'number' }) },
+  tracked: numbers('offset', 'untracked', 'shift'),
+  managed: {
+    flags: 'number', pre_header_size: 'number', dict_offset: nullable('number'),
+    values: nullable(variants('kind', { 'pre-header': numbers('offset'), tagged: numbers('offset'), inline: numbers('flags', 'header', 'valid') })),
+  },
   int: { size_offset: 'number', shift: 'number', signed: 'boolean', min_digits: 'number' },
   flags: numbers('managed_dict', 'heaptype', 'have_gc', 'long_subclass', 'list_subclass', 'tuple_subclass', 'bytes_subclass', 'unicode_subclass', 'dict_subclass', 'type_subclass'),
-  str: { ...numbers('ascii_size', 'compact_size', 'unicode_size', 'length', 'state'), kind: ['number'], compact: ['number'], ascii: ['number'] },
+  str: variants('format', {
+    pep393: { ...numbers('ascii_size', 'compact_size', 'unicode_size', 'length', 'state'), kind: ['number'], compact: ['number'], ascii: ['number'] },
+    py2: numbers('length', 'buffer', 'char_size', 'bytes_data'),
+  }),
   list: numbers('allocated', 'ob_item'),
-  dict: numbers('ma_keys', 'ma_values', 'ma_used'),
-  dict_keys: {
-    format: 'string',
-    ...numbers('header_size', 'log2_size', 'log2_index_bytes', 'kind', 'nentries', 'entry_general', 'entry_unicode',
+  dict: { ma_keys: nullable('number'), ma_values: nullable('number'), ma_used: 'number' },
+  dict_keys: variants('format', {
+    log2: numbers('header_size', 'log2_size', 'log2_index_bytes', 'kind', 'nentries', 'entry_general', 'entry_unicode',
       'key_general', 'value_general', 'key_unicode', 'value_unicode', 'usable_num', 'usable_den'),
-  },
+    sized: numbers('header_size', 'size', 'nentries', 'entry_general', 'key_general', 'value_general', 'usable_num', 'usable_den'),
+    table: numbers('mask', 'table', 'smalltable', 'entry', 'key', 'value'),
+  }),
   set: numbers('mask', 'table', 'smalltable', 'entry'),
   bytearray: numbers('alloc', 'bytes'),
   tuple: numbers('items'),
@@ -253,6 +310,13 @@ function mismatch(value: unknown, shape: Shape, path: string): string | null {
   }
   if ('nullable' in shape && Object.keys(shape).length === 1) {
     return value === null || value === undefined ? null : mismatch(value, shape.nullable as Shape, path);
+  }
+  if ('variants' in shape && Object.keys(shape).length === 1) {
+    const { key, shapes } = (shape as Variants).variants;
+    const which = (value as Record<string, unknown> | null)?.[key];
+    const sub = typeof which === 'string' && Object.hasOwn(shapes, which) ? shapes[which] : undefined;
+    if (!sub) return `${path}.${key}: ${JSON.stringify(which ?? null)}, not one of ${Object.keys(shapes).join(', ')}`;
+    return mismatch(value, sub, path);
   }
   if (Array.isArray(shape)) {
     if (!Array.isArray(value)) return `${path}: ${value === undefined ? 'missing' : 'not a list'}`;

@@ -21,11 +21,11 @@ export function heap311(): RawHeap {
     layout_version: 1,
     object: { refcnt: 0, type: 8, size: 16 },
     gc_head_size: 16,
-    tracked: { offset: -16, untracked: 0 },
+    tracked: { offset: -16, untracked: 0, shift: 0 },
     managed: { flags: F.managed_dict, pre_header_size: 16, dict_offset: -24, values: { kind: 'pre-header', offset: -32 } },
     int: { size_offset: 16, shift: 0, signed: true, min_digits: 1 },
     flags: F,
-    str: { ascii_size: 48, compact_size: 72, unicode_size: 80, length: 16, state: 32, kind: [2, 3], compact: [5, 1], ascii: [6, 1] },
+    str: { format: 'pep393', ascii_size: 48, compact_size: 72, unicode_size: 80, length: 16, state: 32, kind: [2, 3], compact: [5, 1], ascii: [6, 1] },
     list: { allocated: 32, ob_item: 24 },
     dict: { ma_keys: 32, ma_values: 40, ma_used: 16 },
     dict_keys: {

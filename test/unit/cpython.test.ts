@@ -42,13 +42,21 @@ test('strValue reads ASCII, 1-byte, 2-byte and 4-byte compact strs, and refuses 
 
 test('dictKeysBytes sizes a key table as dictobject.c allocates it', () => {
   const dk = heap.dict_keys;
+  // A 3.11 header: dk_log2_size at byte 8, dk_log2_index_bytes at 9, dk_kind at 10.
+  const header = (log2Size: number, log2Index: number, kind: number): Buffer => {
+    const b = Buffer.alloc(40);
+    b[8] = log2Size;
+    b[9] = log2Index;
+    b[10] = kind;
+    return b;
+  };
   // 8 slots: 5 usable entries, 8 index bytes; general entries of 24 bytes, unicode ones of 16.
-  assert.equal(dictKeysBytes(dk, 3, 3, 0), 32 + 8 + 5 * 24);
-  assert.equal(dictKeysBytes(dk, 3, 3, 1), 32 + 8 + 5 * 16);
+  assert.equal(dictKeysBytes(dk, header(3, 3, 0), 0), 32 + 8 + 5 * 24);
+  assert.equal(dictKeysBytes(dk, header(3, 3, 1), 0), 32 + 8 + 5 * 16);
   // 2^17 slots with 4-byte indices: 87,381 usable entries.
-  assert.equal(dictKeysBytes(dk, 17, 19, 1), 32 + 2 ** 19 + 87381 * 16);
-  assert.equal(dictKeysBytes(dk, 0, 0, 1), -1, 'the shared empty table');
-  assert.equal(dictKeysBytes(dk, 60, 3, 1), -1, 'damage');
+  assert.equal(dictKeysBytes(dk, header(17, 19, 1), 0), 32 + 2 ** 19 + 87381 * 16);
+  assert.equal(dictKeysBytes(dk, header(0, 0, 1), 0), -1, 'the shared empty table');
+  assert.equal(dictKeysBytes(dk, header(60, 3, 1), 0), -1, 'damage');
 });
 
 /** A dict at addr with a combined unicode-keyed table at keys holding `entries`. */
@@ -150,4 +158,117 @@ test('traverse follows what tp_traverse follows', () => {
   assert.deepEqual(visit(0x5000, 'Rec'), [T.Rec, 0xe1, 0, 0xe3, 0, 0xe9]);
   mem.set(0x6000 + 16, 0xf1);
   assert.deepEqual(visit(0x6000, 'cell'), [0xf1]);
+});
+
+// The other versions' rules, on the same objects laid out with their numbers.
+
+test("'sized' key tables (3.6 to 3.10): sizes by dk_size with 1-, 2- and 4-byte indices, entries after the indices", () => {
+  const h39 = { ...heap311(), dict_keys: { format: 'sized', header_size: 40, size: 8, nentries: 32, entry_general: 24, key_general: 8, value_general: 16, usable_num: 2, usable_den: 3 } } as const;
+  const head = (size: number): Buffer => {
+    const b = Buffer.alloc(40);
+    b.writeBigInt64LE(BigInt(size), 8);
+    return b;
+  };
+  assert.equal(dictKeysBytes(h39.dict_keys, head(8), 0), 40 + 8 + 5 * 24);
+  assert.equal(dictKeysBytes(h39.dict_keys, head(512), 0), 40 + 2 * 512 + 341 * 24);
+  assert.equal(dictKeysBytes(h39.dict_keys, head(1 << 17), 0), 40 + 4 * (1 << 17) + 87381 * 24);
+  assert.equal(dictKeysBytes(h39.dict_keys, head(12), 0), -1, 'not a power of two: damage');
+  const mem = new FakeMemory();
+  // dict at 0x100 with keys at 0x1000: 8 slots, 2 entries after 8 index bytes.
+  mem.set(0x100 + 32, 0x1000).set(0x100 + 40, 0);
+  mem.set(0x1000 + 8, 8).set(0x1000 + 32, 2).set(0x1000 + 40, 0);
+  mem.set(0x1030 + 8, 0xa1).set(0x1030 + 16, 0xb1).set(0x1048 + 8, 0xa2).set(0x1048 + 16, 0xb2);
+  const seen: number[][] = [];
+  forEachDictEntry(mem, h39, 0x100, (k, v) => void seen.push([k, v]));
+  assert.deepEqual(seen, [[0xa1, 0xb1], [0xa2, 0xb2]]);
+});
+
+test("'table' dicts (2.7): the dict's own table, small inside the object, large in a buffer; empty slots skipped", () => {
+  const h27 = {
+    ...heap311(),
+    dict: { ma_keys: null, ma_values: null, ma_used: 24 },
+    dict_keys: { format: 'table', mask: 32, table: 40, smalltable: 56, entry: 24, key: 8, value: 16 },
+  } as const;
+  const mem = new FakeMemory();
+  const d = 0x2000;
+  mem.set(d + 24, 2).set(d + 32, 7).set(d + 40, d + 56); // small: the table is ma_smalltable
+  for (let k = 0; k < 8; k++) mem.set(d + 56 + 24 * k + 8, 0).set(d + 56 + 24 * k + 16, 0);
+  mem.set(d + 56 + 24 * 2 + 8, 0xa1).set(d + 56 + 24 * 2 + 16, 0xb1);
+  mem.set(d + 56 + 24 * 5 + 8, 0xdd).set(d + 56 + 24 * 5 + 16, 0); // a deleted key's dummy: no value
+  mem.set(d + 56 + 24 * 6 + 8, 0xa2).set(d + 56 + 24 * 6 + 16, 0xb2);
+  const seen: number[][] = [];
+  forEachDictEntry(mem, h27, d, (k, v) => void seen.push([k, v]));
+  assert.deepEqual(seen, [[0xa1, 0xb1], [0xa2, 0xb2]]);
+  const t27 = new TypeTable(h27);
+  const reader = new ObjectReader(t27, h27);
+  const got: string[] = [];
+  const sink: BufferSink = { buffer: (_t, n, p) => void got.push(`${n} @${p.toString(16)}`), dictKeys: () => void got.push('keys?') };
+  reader.buffers(mem.window(d, 256), 0, t27.builtin('dict'), 256, d, sink);
+  assert.deepEqual(got, [], 'a small table is part of the object');
+  mem.set(d + 32, 31).set(d + 40, 0x9000);
+  reader.buffers(mem.window(d, 256), 0, t27.builtin('dict'), 256, d, sink);
+  assert.deepEqual(got, [`${32 * 24} @9000`]);
+});
+
+test('values: tagged in one word (3.12), inline after the object (3.13)', () => {
+  const got: string[] = [];
+  const sink: BufferSink = { buffer: (_t, n, p) => void got.push(`${n} @${p.toString(16)}`), dictKeys: () => {} };
+  const visit = (h: ReturnType<typeof heap311>, mem: FakeMemory, o: number): number[] => {
+    const out: number[] = [];
+    traverse(mem, h, new TypeTable(h), o, new TypeTable(h).names.indexOf('Rec'), (a) => void out.push(a));
+    return out;
+  };
+  const h312 = { ...heap311(), managed: { flags: 16 | 8, pre_header_size: 16, dict_offset: -24, values: { kind: 'tagged', offset: -24 } } } as const;
+  const mem = new FakeMemory();
+  mem.set(0x3000 - 24, 0x3101).set(0x3100, 0xc1).set(0x3108, 0xc2).set(0x3110, 0).set(0x3118, 0);
+  const t312 = new TypeTable(h312);
+  new ObjectReader(t312, h312).buffers(mem.window(0x2f00, 0x200), 0x100, t312.names.indexOf('Rec'), 0x200, 0x2f00, sink);
+  assert.deepEqual(got, ['40 @3100'], 'the values array, its tag taken off');
+  assert.deepEqual(visit(h312, mem, 0x3000), [T.Rec, 0xc1, 0xc2, 0, 0]);
+  mem.set(0x3000 - 24, 0x3500);
+  assert.deepEqual(visit(h312, mem, 0x3000), [T.Rec, 0x3500], 'low bit clear: a dict');
+
+  const h313 = { ...heap311(), managed: { flags: 16 | 8, pre_header_size: 16, dict_offset: -24, values: { kind: 'inline', flags: 4, header: 8, valid: 3 } } } as const;
+  h313.types.find((t) => t.name === 'Rec')!.flags |= 4;
+  const t313 = new TypeTable(h313);
+  const rec = t313.names.indexOf('Rec');
+  assert.equal(t313.inline[rec], 1);
+  // Rec: basicsize 16, its inline values (40 bytes) right after, then the pre-header and GC head before.
+  assert.equal(new ObjectReader(t313, h313).request(new FakeMemory().window(0, 64), 0, rec, 64), 16 + 40 + 32);
+  mem.set(0x4000 - 24, 0).set(0x4000 + 16, 0x01000000 /* valid */).set(0x4018, 0xd1).set(0x4020, 0xd2).set(0x4028, 0).set(0x4030, 0);
+  assert.deepEqual(visit(h313, mem, 0x4000), [T.Rec, 0xd1, 0xd2, 0, 0, 0]);
+  mem.set(0x4000 + 16, 0).set(0x4000 - 24, 0x4800);
+  assert.deepEqual(visit(h313, mem, 0x4000), [T.Rec, 0x4800], 'values moved to the dict: only the dict is visited');
+});
+
+test('2.7: tracked by gc_refs, unicode with its own buffer, names as byte strings', () => {
+  const h27 = {
+    ...heap311(),
+    gc_head_size: 32,
+    tracked: { offset: -16, untracked: -2, shift: 0 },
+    managed: { flags: 0, pre_header_size: 0, dict_offset: null, values: null },
+    str: { format: 'py2', length: 16, buffer: 24, char_size: 4, bytes_data: 36 },
+  } as const;
+  const t27 = new TypeTable(h27);
+  assert.deepEqual(t27.preCandidates, [0, 32]);
+  const reader = new ObjectReader(t27, h27);
+  const mem = new FakeMemory();
+  mem.set(0x100 - 16, -2).set(0x200 - 16, 0x5000);
+  const w = mem.window(0, 0x400);
+  assert.equal(reader.tracked(w, 0x100, t27.builtin('list')), false);
+  assert.equal(reader.tracked(w, 0x200, t27.builtin('list')), true);
+  mem.set(0x300 + 16, 5).set(0x300 + 24, 0x7700);
+  assert.equal(reader.request(mem.window(0, 0x400), 0x300, t27.builtin('str'), 0x400), 80, 'fixed size');
+  const got: string[] = [];
+  reader.buffers(mem.window(0, 0x400), 0x300, t27.builtin('str'), 0x400, 0, { buffer: (_t, n, p) => void got.push(`${n} @${p.toString(16)}`), dictKeys: () => {} });
+  assert.deepEqual(got, ['24 @7700']);
+  mem.set(0x500 + 16, 5).bytes(0x500 + 32, Buffer.from('\0\0\0\0CACHE\0'));
+  assert.equal(strValue(mem, h27, 0x500), 'CACHE');
+  // 3.7's rule: gc_refs shifted by one (the low bit is a flag); untracked is -2 after the shift.
+  const h37 = { ...heap311(), gc_head_size: 24, tracked: { offset: -8, untracked: -2, shift: 1 } } as const;
+  const r37 = new ObjectReader(new TypeTable(h37), h37);
+  mem.set(0x600 - 8, -4).set(0x700 - 8, -3).set(0x800 - 8, 6);
+  const w37 = mem.window(0, 0x1000);
+  const list37 = new TypeTable(h37).builtin('list');
+  assert.deepEqual([0x600, 0x700, 0x800].map((o) => r37.tracked(w37, o, list37)), [false, false, true]);
 });
