@@ -81,7 +81,7 @@ function request(url: string, opts: { method?: string; headers?: http.OutgoingHt
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
         req.destroy();
-        resolve({ status: res.statusCode!, body: res.headers['content-type']?.startsWith('application/json') ? JSON.parse(text) : {}, text });
+        resolve({ status: res.statusCode!, body: res.headers['content-type']?.startsWith('application/json') ? (JSON.parse(text) as Answer['body']) : {}, text });
       });
     });
     const send = (): void => void createReadStream(opts.file!).on('error', reject).pipe(req);
