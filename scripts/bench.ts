@@ -66,7 +66,7 @@ function sequentialReadMs(path: string): number {
 const manifest = await makeCores();
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpus, ${humanBytes(totalmem())} memory; node ${process.version}`);
 
-async function ingestBench(): Promise<void> {
+function ingestBench(): void {
   // 1. The ingest of a core with threads, beside gdb's own py-bt on the same core.
   const threadsCore = manifest.cores.find((c) => c.workload === 'threads')!.core;
   console.log(`\n== ingest: ${threadsCore} (${humanBytes(statSync(threadsCore).size)}, 7 threads)`);
@@ -107,7 +107,7 @@ async function censusBench(rows: number, withBaseline: boolean): Promise<void> {
 }
 
 if (!jobsOnly) {
-  await ingestBench();
+  ingestBench();
   await censusBench(DEFAULT_ROWS, true);
   if (big) await censusBench(2_800_000, false);
 }

@@ -68,6 +68,7 @@ test('a tar.gz of cores from several processes, a broken core and a duplicate: o
   assert.match(r.stdout, new RegExp(`^  failed: ${name(broken)}: truncated core \\(\\d+ of \\d+ bytes\\)`, 'm'));
   assert.match(r.stdout, new RegExp(`^skipped ${name(census[0]!.core, '.2')}: already stored as dump \\d+`, 'm'));
   assert.doesNotMatch(r.stdout + r.stderr, /README/, 'a file that is not a core is passed over silently');
+  // eslint-disable-next-line no-control-regex -- the terminal's escape (ESC [) is what is looked for
   assert.doesNotMatch(r.stderr, /\r|\x1b\[/, 'no progress redrawing when stderr is not a terminal');
   assert.deepEqual(r.leftInTmp, [], 'the temporary copies are deleted');
 
@@ -194,6 +195,7 @@ test('on a terminal, one progress line is redrawn: cores done of found, bytes re
   // script(1) gives the CLI a terminal; CI unset, as on a developer's machine.
   const command = [process.execPath, cli, 'ingest', archive, '--db', db].map((a) => `'${a}'`).join(' ');
   const out = execFileSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, CI: '' } });
+  // eslint-disable-next-line no-control-regex -- the status line's redraw: CR, then ESC [2K
   assert.match(out, /\r\x1b\[2K\[0\/1\+?\] [\d.]+ [KMG]?B read, analyzing .*one\.tar\.gz:cores\/core\.\d+/, JSON.stringify(out.slice(0, 400)));
   assert.match(out, /ingested .*one\.tar\.gz:cores\/core\.\d+ as dump 1/);
 });

@@ -65,8 +65,8 @@ function expectations(truth: CensusTruth, type: string): { label: string; count:
   const x = truth.extra;
   const heap = x.builtins[type]! - x.builtins_static[type]!;
   const out = [{ label: 'reachable objects in the heap', count: heap }];
-  if (x.runtime_all[type]) out.push({ label: 'heap + every object in _PyRuntime', count: heap + x.runtime_all[type]! });
-  if (x.static_all[type]) out.push({ label: 'heap + every object in the image', count: heap + x.static_all[type]! });
+  if (x.runtime_all[type]) out.push({ label: 'heap + every object in _PyRuntime', count: heap + x.runtime_all[type] });
+  if (x.static_all[type]) out.push({ label: 'heap + every object in the image', count: heap + x.static_all[type] });
   return out;
 }
 

@@ -109,7 +109,7 @@ test('a bundle is analyzed from its own files: frames equal the truth, the syste
   assert.match(missing.stderr, new RegExp(`the executable ${noExe}:sysroot${PYTHON} is not on this machine`));
 });
 
-test('pack of a file that is not a core: one line, exit 2, no bundle written', async () => {
+test('pack of a file that is not a core: one line, exit 2, no bundle written', () => {
   const dir = tempDir();
   mkdirSync(join(dir, 'x'));
   const out = join(dir, 'b.tar.gz');

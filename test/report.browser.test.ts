@@ -25,7 +25,7 @@ function hostileStrings(d: ShownDump): string[] {
 
 /** What every page must satisfy: one script (the report's own), no URL leaving the report. */
 async function assertSelfContained(page: Page, where: string): Promise<void> {
-  const scripts = await page.evaluate(() => [...document.querySelectorAll('script')].map((s) => s.src || s.textContent!.slice(0, 60)));
+  const scripts = await page.evaluate(() => [...document.querySelectorAll('script')].map((s) => s.src || s.textContent.slice(0, 60)));
   assert.equal(scripts.length, 1, `${where}: only the report's own script: ${JSON.stringify(scripts)}`);
   assert.match(scripts[0]!, /coroner report/, `${where}: the one script is the report's`);
   const urls = await page.evaluate(() =>

@@ -30,7 +30,7 @@ async function until<T>(what: string, check: () => T | Promise<T>, ms = 60_000):
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
@@ -42,8 +42,8 @@ async function serve(extra: string[] = []): Promise<Served> {
   const child = startCli(['serve', '--port', '0', '--token', TOKEN, '--db', db, ...extra]);
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const first = await until('the server to listen', () => (child.exitCode !== null ? 'exited' : /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout)), 30_000);
   if (typeof first === 'string') throw new Error(`serve exited: ${stderr}`);
@@ -81,7 +81,7 @@ function request(url: string, opts: { method?: string; headers?: http.OutgoingHt
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
         req.destroy();
-        resolve({ status: res.statusCode!, body: res.headers['content-type']?.startsWith('application/json') ? JSON.parse(text) : {}, text });
+        resolve({ status: res.statusCode!, body: res.headers['content-type']?.startsWith('application/json') ? (JSON.parse(text) as Answer['body']) : {}, text });
       });
     });
     const send = (): void => void createReadStream(opts.file!).on('error', reject).pipe(req);

@@ -42,7 +42,7 @@ test('show finds a dump by id, by path and by sha256 prefix; list and show print
   const threadsId = list.find((d) => d.path === b.core)!.id;
   const text = runCli(['show', String(threadsId), '--db', db, '--locals']);
   assert.equal(text.code, 0);
-  assert.match(text.stdout, /Thread \d+ "sleeper"  sleeping/);
+  assert.match(text.stdout, /Thread \d+ "sleeper" {2}sleeping/);
   assert.match(text.stdout, /py sleeper \(.*threads\.py:\d+\)/);
   const missing = runCli(['show', '99', '--db', db]);
   assert.equal(missing.code, 2);

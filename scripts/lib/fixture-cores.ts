@@ -88,7 +88,7 @@ export async function coresOfWorkload(spec: WorkloadRun, outDir: string): Promis
       const core = join(dir, checkpoint === 1 ? `core.${pid}` : `core.${pid}.${checkpoint}`);
       if (spec.mode === 'crash') {
         await exited;
-        await rename(await kernelCore(dir, pid), core);
+        await rename(kernelCore(dir, pid), core);
       } else {
         if (spec.mode === 'settle') await new Promise((r) => setTimeout(r, spec.settleMs ?? 500));
         else await waitFor(() => processState(pid) === 'T', 30_000, `${spec.name} (pid ${pid}) to stop itself`);
@@ -109,7 +109,7 @@ export async function coresOfWorkload(spec: WorkloadRun, outDir: string): Promis
 }
 
 /** The core the kernel wrote for a crashed process, with core_pattern "core" (with or without .PID). */
-async function kernelCore(dir: string, pid: number): Promise<string> {
+function kernelCore(dir: string, pid: number): string {
   for (const name of [`core.${pid}`, 'core']) {
     if (existsSync(join(dir, name))) return join(dir, name);
   }

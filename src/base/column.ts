@@ -21,7 +21,7 @@ export class Column<T extends Numbers = Float64Array> {
     let capacity = this.data.length * 2;
     while (capacity < atLeast) capacity *= 2;
     const bigger = this.make(capacity);
-    bigger.set(this.data.subarray(0, this.length) as never);
+    bigger.set(this.data.subarray(0, this.length));
     this.data = bigger;
   }
 
@@ -46,7 +46,7 @@ export function concat<T extends Numbers>(parts: T[], make: (n: number) => T): T
   const out = make(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
-    out.set(p as never, at);
+    out.set(p, at);
     at += p.length;
   }
   return out;

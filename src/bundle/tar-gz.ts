@@ -31,7 +31,7 @@ async function addEntry(pack: tar.Pack, item: TarItem): Promise<void> {
       sink.destroy(err);
       reject(err);
     });
-    source.pipe(sink as unknown as NodeJS.WritableStream);
+    source.pipe(sink);
   });
 }
 

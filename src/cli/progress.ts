@@ -7,9 +7,9 @@ import { humanBytes } from '../base/units.js';
 const REDRAW_MS = 100;
 
 export interface ProgressDisplay {
-  line(text: string, toStderr: boolean): void;
-  status(status: Readonly<IngestStatus>): void;
-  end(): void;
+  line: (text: string, toStderr: boolean) => void;
+  status: (status: Readonly<IngestStatus>) => void;
+  end: () => void;
 }
 
 export function statusLine(s: Readonly<IngestStatus>, width: number): string {

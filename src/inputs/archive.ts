@@ -55,7 +55,7 @@ export async function* streamSources(
 async function* tarSources(stream: Readable, name: string, scratch: ScratchNames): AsyncGenerator<InputItem> {
   const extract = tar.extract();
   stream.on('error', (err) => extract.destroy(err));
-  stream.pipe(extract as unknown as NodeJS.WritableStream);
+  stream.pipe(extract);
   const entries = extract[Symbol.asyncIterator]() as AsyncIterator<TarEntry>;
   let sawFile = false;
   for (let r = await entries.next(); !r.done; r = await entries.next()) {

@@ -12,7 +12,7 @@ import { Analyzer } from './analyzer.js';
 import { tokenChecker } from './auth.js';
 import { askForBody, refuse, sendJson } from './http.js';
 import { ReportRefresher } from './report.js';
-import { receiveBody, Spool } from './spool.js';
+import { receiveBody, type Spool } from './spool.js';
 import { serveStatic } from './static.js';
 import { Uploads, uploadJson } from './uploads.js';
 
