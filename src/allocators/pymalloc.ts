@@ -119,13 +119,11 @@ export function walkPymalloc(memory: CoreMemory, p: RawPymalloc, visit: BlockVis
       walk.pools++;
       const capacity = Math.floor((p.pool_size - p.pool_overhead) / size);
       free.fill(0, 0, capacity);
-      let freeCount = 0;
       // The free list threads through the pool's own blocks.
       for (let fb = u64(po + ph.freeblock), steps = 0; fb !== 0 && steps < capacity; steps++) {
         const off = fb - pool;
         if (off < p.pool_overhead || off >= p.pool_size || (off - p.pool_overhead) % size !== 0) break;
         const i = (off - p.pool_overhead) / size;
-        if (!free[i]) freeCount++;
         free[i] = 1;
         fb = u64(po + off);
       }

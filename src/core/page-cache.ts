@@ -20,7 +20,7 @@ const SLOTS = 4096; // 64 MiB at most
 
 export class PageCache implements WordReader {
   private readonly pageOf = new Float64Array(SLOTS).fill(-1);
-  private readonly words: (Uint32Array | null)[] = new Array(SLOTS).fill(null);
+  private readonly words: (Uint32Array | null)[] = new Array<Uint32Array | null>(SLOTS).fill(null);
   /** Bit s: the core holds bytes [s * SUB, (s + 1) * SUB) of the slot's page. */
   private readonly held = new Uint32Array(SLOTS);
   private lastPage = -1;

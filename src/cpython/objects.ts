@@ -51,10 +51,10 @@ export class ObjectReader {
     const pep393 = s.format === 'pep393';
     this.strState = pep393 ? s.state : -1;
     this.strLen = pep393 ? s.length : 0;
-    this.compactBit = pep393 ? 1 << s.compact[0]! : 0;
-    this.asciiBit = pep393 ? 1 << s.ascii[0]! : 0;
-    this.kindShift = pep393 ? s.kind[0]! : 0;
-    this.kindMask = pep393 ? (1 << s.kind[1]!) - 1 : 0;
+    this.compactBit = pep393 ? 1 << s.compact[0] : 0;
+    this.asciiBit = pep393 ? 1 << s.ascii[0] : 0;
+    this.kindShift = pep393 ? s.kind[0] : 0;
+    this.kindMask = pep393 ? (1 << s.kind[1]) - 1 : 0;
     this.asciiSize = pep393 ? s.ascii_size : 0;
     this.compactSize = pep393 ? s.compact_size : 0;
     this.gcHead = heap.gc_head_size;

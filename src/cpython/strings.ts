@@ -18,9 +18,9 @@ export function strValue(mem: WordReader, heap: RawHeap, addr: number, limit = 2
   const word = mem.u64(addr + s.state);
   if (word < 0) return null;
   const state = lo32(word);
-  if (!((state >>> s.compact[0]!) & 1)) return null;
-  const ascii = (state >>> s.ascii[0]!) & 1;
-  const kind = (state >>> s.kind[0]!) & ((1 << s.kind[1]!) - 1);
+  if (!((state >>> s.compact[0]) & 1)) return null;
+  const ascii = (state >>> s.ascii[0]) & 1;
+  const kind = (state >>> s.kind[0]) & ((1 << s.kind[1]) - 1);
   const length = Math.min(mem.i64(addr + s.length), limit);
   const data = addr + (ascii ? s.ascii_size : s.compact_size);
   let out = '';

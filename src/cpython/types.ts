@@ -76,7 +76,7 @@ export class TypeTable {
       this.kind[i] = kindOf(t, heap);
       this.valuesSize[i] = t.values_size ?? 0;
       this.valuesCount[i] = t.values_count ?? 0;
-      this.inline[i] = values?.kind === 'inline' && t.flags & values.flags && this.valuesSize[i]! > 0 ? 1 : 0;
+      this.inline[i] = values?.kind === 'inline' && t.flags & values.flags && this.valuesSize[i] > 0 ? 1 : 0;
       this.fixed[i] = t.itemsize !== 0 || (this.kind[i] === Kind.Str && strGrows) ? 0 : 1;
       this.heapType[i] = t.flags & f.heaptype ? 1 : 0;
       this.dictoffset[i] = t.dictoffset ?? 0;

@@ -43,8 +43,8 @@ export function parseLimits(specs: string[]): GateLimit[] {
 
 function check(spec: string, what: string, a: number, b: number, limit: GateLimit, unit: (n: number) => string): GateCheck {
   const delta = b - a;
-  let tripped = false;
-  let bound = '';
+  let tripped: boolean;
+  let bound: string;
   if (limit.percent !== null) {
     tripped = delta > 0 && (a === 0 || (100 * delta) / a > limit.percent);
     bound = `${limit.percent}%`;

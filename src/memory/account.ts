@@ -125,10 +125,10 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
   try {
     const pm = census?.facts.pymalloc;
     if (pm && heap?.pymalloc) {
-      const usedBytes = census!.pymalloc.reduce((n, c) => n + c.blocksUsed * c.blockSize, 0);
+      const usedBytes = census.pymalloc.reduce((n, c) => n + c.blocksUsed * c.blockSize, 0);
       report.pymalloc = {
         arenas: pm.arenas, arenaBytes: pm.arenas * heap.pymalloc.arena_size, poolsUsed: pm.pools, poolsFree: pm.poolsFree,
-        blocksUsed: census!.pymalloc.reduce((n, c) => n + c.blocksUsed, 0), blocksFree: census!.pymalloc.reduce((n, c) => n + c.blocksFree, 0),
+        blocksUsed: census.pymalloc.reduce((n, c) => n + c.blocksUsed, 0), blocksFree: census.pymalloc.reduce((n, c) => n + c.blocksFree, 0),
         usedBytes, sparseArenas: pm.sparseArenas, sparseArenaBytes: pm.sparseArenaBytes,
       };
     }

@@ -239,8 +239,8 @@ export const EXTRACTION_FORMAT = 1;
 type Shape = 'number' | 'string' | 'boolean' | 'any' | { [key: string]: Shape } | [Shape] | { nullable: Shape } | Variants;
 interface Variants { variants: { key: string; shapes: Record<string, Shape> } }
 const nullable = (shape: Shape): Shape => ({ nullable: shape });
-const variants = (key: string, shapes: Record<string, Shape>): Shape => ({ variants: { key, shapes } }) as Variants;
-const numbers = (...keys: string[]): Record<string, Shape> => Object.fromEntries(keys.map((k) => [k, 'number' as Shape]));
+const variants = (key: string, shapes: Record<string, Shape>): Shape => ({ variants: { key, shapes } });
+const numbers = (...keys: string[]): Record<string, Shape> => Object.fromEntries(keys.map((k) => [k, 'number']));
 
 const THREAD: Shape = {
   num: 'number', lwp: 'number', ident: nullable('number'), name: nullable('string'), holds_gil: 'boolean',
@@ -309,7 +309,7 @@ function mismatch(value: unknown, shape: Shape, path: string): string | null {
     return `${path}: ${value === undefined ? 'missing' : `a ${value === null ? 'null' : typeof value}, not a ${shape}`}`;
   }
   if ('nullable' in shape && Object.keys(shape).length === 1) {
-    return value === null || value === undefined ? null : mismatch(value, shape.nullable as Shape, path);
+    return value === null || value === undefined ? null : mismatch(value, shape.nullable, path);
   }
   if ('variants' in shape && Object.keys(shape).length === 1) {
     const { key, shapes } = (shape as Variants).variants;

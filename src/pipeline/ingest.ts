@@ -152,7 +152,7 @@ export async function ingest(db: Db, inputs: string[], opts: IngestOptions): Pro
       // guess of the cost there is before gdb runs): a batch then ends on short analyses rather
       // than on one long one while the other CPUs idle.
       const size = await stat(item.source.path).then((s) => s.size, () => 0);
-      outcomes.push(queue.add(() => analyze(item.source), { priority: size }) as Promise<IngestOutcome>);
+      outcomes.push(queue.add<IngestOutcome>(() => analyze(item.source), { priority: size }));
       // Read on (unpack the next member) only while few cores wait: the copies stay few on disk.
       await queue.onSizeLessThan(Math.max(1, opts.jobs));
     }

@@ -30,18 +30,23 @@ test('a document as the script promises it passes', () => {
 });
 
 test('each way a document can be off is named with its path', () => {
-  const cases: [string, (d: any) => void, string][] = [
-    ['format', (d) => (d.format = 2), 'format 2, expected 1'],
-    ['layout version', (d) => (d.heap.layout_version = 2), 'heap layout version 2, expected 1'],
-    ['missing key', (d) => delete d.heap.tracked, 'heap.tracked: missing'],
-    ['wrong type', (d) => (d.threads[0].lwp = '42'), 'threads[0].lwp: a string, not a number'],
-    ['deep', (d) => (d.threads[0].python_frames[0].locals[0].repr = null), 'threads[0].python_frames[0].locals[0].repr: a null, not a string'],
-    ['list', (d) => (d.heap.types = {}), 'heap.types: not a list'],
-    ['nullable', (d) => (d.heap.pymalloc.alignment = undefined), 'heap.pymalloc.alignment: missing'],
+  // Each case spoils a fresh document through a path and a value (undefined: the key removed).
+  const cases: [string, (string | number)[], unknown, string][] = [
+    ['format', ['format'], 2, 'format 2, expected 1'],
+    ['layout version', ['heap', 'layout_version'], 2, 'heap layout version 2, expected 1'],
+    ['missing key', ['heap', 'tracked'], undefined, 'heap.tracked: missing'],
+    ['wrong type', ['threads', 0, 'lwp'], '42', 'threads[0].lwp: a string, not a number'],
+    ['deep', ['threads', 0, 'python_frames', 0, 'locals', 0, 'repr'], null, 'threads[0].python_frames[0].locals[0].repr: a null, not a string'],
+    ['list', ['heap', 'types'], {}, 'heap.types: not a list'],
+    ['nullable', ['heap', 'pymalloc', 'alignment'], undefined, 'heap.pymalloc.alignment: missing'],
+    ['variant', ['heap', 'dict_keys', 'format'], 'log3', 'heap.dict_keys.format: "log3", not one of log2, sized, table'],
   ];
-  for (const [what, spoil, expected] of cases) {
-    const d = doc();
-    spoil(d);
+  for (const [what, path, value, expected] of cases) {
+    const d = doc() as unknown as Record<string | number, unknown>;
+    const parent = path.slice(0, -1).reduce<Record<string | number, unknown>>((o, k) => o[k] as Record<string | number, unknown>, d);
+    const last = path.at(-1)!;
+    if (value === undefined) delete parent[last];
+    else parent[last] = value;
     assert.equal(extractionProblem(d), expected, what);
   }
   assert.equal(heapLayoutProblem({ ...heap311(), layout_version: undefined }), 'heap layout version null, expected 1');
