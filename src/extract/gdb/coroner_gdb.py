@@ -4,22 +4,25 @@
 
 main() writes one JSON document (RawExtraction in src/model/types.ts) to the given path, or
 {"error": {"kind", "message"}} when the core cannot be read as a Python process at all.
-It never raises. Version-specific knowledge lives in coroner_layouts/; this file does the gdb
-side (threads, native frames) and assembles the document.
+It never raises. Version-specific knowledge lives in coroner_layouts/ (one module a feature,
+combined per version there); this file finds the version, does the gdb side (threads, native
+frames) and assembles the document.
 """
 import json
 import os
-import re
+import struct
 import sys
 
 import gdb
 
-# Nothing of ours is cached next to the sources (the directory may be read-only or a checkout).
+# Nothing of ours is cached next to the sources (the directory may be read-only or a checkout),
+# so our modules are imported only after this line.
 sys.dont_write_bytecode = True
 
-import coroner_layouts
-from coroner_mem import BadRead, Memory
-from coroner_repr import ReprEngine
+import coroner_layouts  # noqa: E402
+from coroner_layouts import versions  # noqa: E402
+from coroner_mem import BadRead, Memory, field_path_offset, symbol_address  # noqa: E402
+from coroner_repr import ReprEngine, one_line  # noqa: E402
 
 FORMAT = 1
 MAX_NATIVE_FRAMES = 512
@@ -38,30 +41,22 @@ def main(out_path):
         doc = extract()
     except Fatal as e:
         doc = {"error": {"kind": e.kind, "message": e.message}}
-    except BaseException as e:  # noqa: B036 - the contract is to never raise
-        doc = {"error": {"kind": "internal", "message": _one_line(e)}}
+    except BaseException as e:  # noqa: B036, BLE001 - the contract is to never raise
+        doc = {"error": {"kind": "internal", "message": one_line(e)}}
     try:
         text = json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
-    except BaseException as e:  # noqa: B036
-        text = json.dumps({"error": {"kind": "internal", "message": "cannot encode the result: " + _one_line(e)}})
+    except BaseException as e:  # noqa: B036, BLE001
+        text = json.dumps({"error": {"kind": "internal", "message": "cannot encode the result: " + one_line(e)}})
     try:
         tmp = out_path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, out_path)
-    except BaseException:  # noqa: B036 - nowhere left to report to; the caller sees no file
+    except BaseException:  # noqa: B036, BLE001 - nowhere left to report to; the caller sees no file
         pass
 
 
 # ------------------------------------------------------------------------------ detection
-
-
-def symbol_address(name):
-    """Address of a global or static symbol (debug or minimal), or None."""
-    try:
-        return int(gdb.parse_and_eval("(unsigned long)&%s" % name))
-    except (gdb.error, RuntimeError, ValueError, OverflowError):
-        return None
 
 
 def _object_file_of(addr):
@@ -72,30 +67,13 @@ def _object_file_of(addr):
     return lib or gdb.current_progspace().filename or "the executable"
 
 
-def _version_from_file_names():
-    """(major, minor) guessed from python/libpython file names gdb loaded, or None."""
+def _loaded_file_names():
     names = [gdb.current_progspace().filename or ""]
     try:
         names += [o.filename or "" for o in gdb.objfiles()]
     except (gdb.error, RuntimeError):
         pass
-    for n in names:
-        m = re.search(r"python(\d)\.(\d+)", os.path.basename(n))
-        if m:
-            return int(m.group(1)), int(m.group(2))
-    return None
-
-
-def version_text(hexversion):
-    major = (hexversion >> 24) & 0xFF
-    minor = (hexversion >> 16) & 0xFF
-    micro = (hexversion >> 8) & 0xFF
-    level = (hexversion >> 4) & 0xF
-    serial = hexversion & 0xF
-    text = "%d.%d.%d" % (major, minor, micro)
-    if level != 0xF:
-        text += {0xA: "a", 0xB: "b", 0xC: "rc"}.get(level, "?") + str(serial)
-    return text
+    return names
 
 
 def no_debuginfo_message(runtime, major, minor, detail=None):
@@ -106,35 +84,81 @@ def no_debuginfo_message(runtime, major, minor, detail=None):
         path, "is incomplete (%s)" % detail if detail else "not found", base, base)
 
 
-def detect(mem):
-    """(runtime address, hexversion, Layout class); raises Fatal."""
-    runtime = symbol_address("_PyRuntime")
-    py_version = symbol_address("Py_Version")
-    if runtime is None:
-        if py_version is None and symbol_address("Py_InitializeEx") is None:
-            raise Fatal("not-python", "no CPython interpreter found in this process (no _PyRuntime symbol)")
-        guess = _version_from_file_names()
-        which = "CPython %d.%d" % guess if guess else "this CPython (older than 3.7)"
-        raise Fatal("unsupported-version", "%s is not supported (supported: %s)" % (which, coroner_layouts.supported()))
-    if py_version is None:
-        guess = _version_from_file_names()
-        which = "CPython %d.%d" % guess if guess else "this CPython (older than 3.11: no Py_Version)"
-        raise Fatal("unsupported-version", "%s is not supported (supported: %s)" % (which, coroner_layouts.supported()))
+def _unsupported(which):
+    return Fatal("unsupported-version", "%s is not supported (supported: %s)" % (which, coroner_layouts.supported()))
+
+
+# What reading a guessed layout's structures out of a core of another version can raise.
+_PROBE_ERRORS = (gdb.error, RuntimeError, KeyError, IndexError, BadRead, ValueError, UnicodeError, OverflowError, struct.error)
+
+
+def read_hexversion(mem, runtime):
+    """PY_VERSION_HEX from the first place in the core that says it, or None."""
+    # Py_Version: 3.11+, exported, so there even without debug info.
+    at = symbol_address("Py_Version")
+    if at is not None:
+        try:
+            value = mem.u32(at)
+            if versions.plausible_hexversion(value):
+                return value
+        except BadRead:
+            pass
+    # 3.13+ starts _PyRuntime with _Py_DebugOffsets: a cookie, then the version.
     try:
-        hexversion = mem.u32(py_version)
+        at = runtime + field_path_offset("_PyRuntimeState", "debug_offsets")
+    except (gdb.error, KeyError):
+        at = runtime
+    try:
+        value = versions.hexversion_from_debug_offsets(mem.read(at, 16))
+        if value is not None:
+            return value
     except BadRead:
-        raise Fatal("internal", "cannot read Py_Version at 0x%x in the core" % py_version)
-    major, minor = (hexversion >> 24) & 0xFF, (hexversion >> 16) & 0xFF
-    layout_cls = coroner_layouts.load(major, minor)
-    if layout_cls is None:
-        raise Fatal("unsupported-version", "CPython %s is not supported (supported: %s)" % (
-            version_text(hexversion), coroner_layouts.supported()))
+        pass
+    # sys.hexversion, through each layout in turn: one that does not match the core's
+    # structures fails to read the sys dict, or reads no plausible version.
+    for combination in coroner_layouts.combinations():
+        try:
+            value = combination(mem, runtime, None).names.sys_hexversion()
+        except _PROBE_ERRORS:
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def detect(mem, warn):
+    """(runtime address, hexversion, version text, Combination); raises Fatal."""
+    runtime = symbol_address("_PyRuntime")
+    if runtime is None:
+        if symbol_address("Py_Version") is None and symbol_address("Py_InitializeEx") is None:
+            raise Fatal("not-python", "no CPython interpreter found in this process (no _PyRuntime symbol)")
+        guess = versions.version_from_file_names(_loaded_file_names())
+        raise _unsupported("CPython %d.%d" % guess if guess else "this CPython (older than 3.7)")
+    hexversion = read_hexversion(mem, runtime)
+    guess = None
+    if hexversion is not None:
+        major, minor = versions.major_minor(hexversion)
+        text = versions.version_text(hexversion)
+    else:
+        guess = versions.version_from_file_names(_loaded_file_names())
+        if guess is None:
+            raise _unsupported("this CPython (its version is in neither Py_Version, _PyRuntime.debug_offsets, "
+                               "sys.hexversion nor a pythonX.Y file name)")
+        # The micro version is unknown: the text says only what is known.
+        major, minor = guess
+        hexversion = versions.make_hexversion(major, minor)
+        text = "%d.%d" % guess
+    combination = coroner_layouts.load(major, minor)
+    if combination is None:
+        raise _unsupported("CPython " + text)
+    if guess is not None:
+        warn("the CPython version was read from file names only: %s" % text)
     try:
         gdb.lookup_type("PyObject")
         gdb.lookup_type("_PyRuntimeState")
     except gdb.error:
-        raise Fatal("no-debuginfo", no_debuginfo_message(runtime, major, minor))
-    return runtime, hexversion, layout_cls
+        raise Fatal("no-debuginfo", no_debuginfo_message(runtime, major, minor)) from None
+    return runtime, hexversion, text, combination
 
 
 # ------------------------------------------------------------------------------ native side
@@ -148,7 +172,7 @@ def native_frames(layout, warn, thread_label):
     try:
         f = gdb.newest_frame()
     except gdb.error as e:
-        warn("%s: no stack: %s" % (thread_label, _one_line(e)))
+        warn("%s: no stack: %s" % (thread_label, one_line(e)))
         return frames, None
     # gdb stops on a frame identical to the previous one; the cap ends any other loop.
     while f is not None:
@@ -175,12 +199,12 @@ def native_frames(layout, warn, thread_label):
             frames.append({"function": name, "library": lib, "file": file, "line": line, "pc": pc})
             if waits_on is None and name is not None:
                 try:
-                    waits_on = layout.lock_wait(name, f)
+                    waits_on = layout.locks.lock_wait(name, f)
                 except Exception as e:  # noqa: BLE001
-                    warn("%s: cannot read the lock in %s: %s" % (thread_label, name, _one_line(e)))
+                    warn("%s: cannot read the lock in %s: %s" % (thread_label, name, one_line(e)))
             f = f.older()
         except gdb.error as e:
-            warn("%s: native unwinding stopped: %s" % (thread_label, _one_line(e)))
+            warn("%s: native unwinding stopped: %s" % (thread_label, one_line(e)))
             break
     return frames, waits_on
 
@@ -213,29 +237,30 @@ def extract():
         raise Fatal("internal", "gdb found no threads: the core was not loaded (is it a core file of %s?)" % (
             gdb.current_progspace().filename or "this executable"))
     mem = Memory(inferior)
-    runtime, hexversion, layout_cls = detect(mem)
+    runtime, hexversion, version, combination = detect(mem, warn)
     try:
-        layout = layout_cls(mem, runtime, hexversion)
+        layout = combination(mem, runtime, hexversion)
     except gdb.error as e:
-        raise Fatal("no-debuginfo", no_debuginfo_message(runtime, (hexversion >> 24) & 0xFF, (hexversion >> 16) & 0xFF, _one_line(e)))
+        major, minor = versions.major_minor(hexversion)
+        raise Fatal("no-debuginfo", no_debuginfo_message(runtime, major, minor, one_line(e))) from None
     except KeyError as e:
         raise Fatal("internal", "the debug info of CPython %s does not match layout %s: no member %s" % (
-            version_text(hexversion), layout_cls.name, e))
-    engine = ReprEngine(layout, warn)
+            version, combination.name, e)) from None
+    engine = ReprEngine(layout.objects, warn)
 
     try:
-        gil_locked, gil_last = layout.gil()
+        gil_locked, gil_last = layout.runtime.gil()
     except BadRead as e:
         warn("cannot read the GIL state: %s" % e)
         gil_locked, gil_last = False, 0
     gil_holder = gil_last if gil_locked else 0
 
-    states = layout.thread_states(warn)
+    states = layout.runtime.thread_states(warn)
     by_lwp = {}
     for st in states:
         by_lwp.setdefault(st["lwp"], []).append(st)
     try:
-        names = layout.thread_names(warn)
+        names = layout.names.thread_names(warn)
     except (BadRead, ValueError) as e:
         warn("cannot read thread names: %s" % e)
         names = {}
@@ -259,7 +284,7 @@ def extract():
             entry["native_frames"] = natives
             entry["waits_on"] = waits_on
         except Exception as e:  # noqa: BLE001
-            warn("%s: cannot unwind: %s" % (label, _one_line(e)))
+            warn("%s: cannot unwind: %s" % (label, one_line(e)))
             natives = entry["native_frames"]
         candidates = [c for c in by_lwp.get(lwp) or () if c["addr"] not in matched]
         if not candidates:
@@ -275,9 +300,9 @@ def extract():
         entry["name"], entry["thread_object"] = names.get(st["ident"], (None, None))
         entry["holds_gil"] = bool(gil_locked and gil_last == st["addr"])
         try:
-            frames = layout.python_frames(st["addr"], warn)
+            frames = layout.frames.python_frames(st["addr"], warn)
         except Exception as e:  # noqa: BLE001
-            warn("%s: cannot read Python frames: %s" % (label, _one_line(e)))
+            warn("%s: cannot read Python frames: %s" % (label, one_line(e)))
             frames = []
         py_frames = []
         for fr in frames:
@@ -286,7 +311,7 @@ def extract():
                 local_list.append({"name": name, "kind": kind, "repr": engine.repr(addr)})
             py_frames.append({"function": fr["function"], "file": fr["file"], "line": fr["line"],
                               "native_index": -1, "is_entry": fr["is_entry"], "locals": local_list})
-        assign_native_indexes(py_frames, natives, layout.EVAL_FRAME_FUNCTIONS)
+        assign_native_indexes(py_frames, natives, layout.frames.EVAL_FRAME_FUNCTIONS)
         entry["python_frames"] = py_frames
     for st in states:
         if st["addr"] not in matched:
@@ -300,12 +325,12 @@ def extract():
     return {
         "format": FORMAT,
         "python": {
-            "version": version_text(hexversion),
+            "version": version,
             "hexversion": hexversion,
             "layout": layout.name,
             "gil_holder": gil_holder,
             "gil_locked": bool(gil_locked),
-            "argv": layout.argv(warn),
+            "argv": layout.names.argv(warn),
         },
         "heap": _heap(layout, warn),
         "threads": threads,
@@ -315,9 +340,9 @@ def extract():
 
 def _heap(layout, warn):
     try:
-        return layout.heap_info(warn)
+        return layout.heap.heap_info(warn)
     except Exception as e:  # noqa: BLE001 - the threads are worth having without the census
-        warn("cannot describe the heap for the census: %s" % _one_line(e))
+        warn("cannot describe the heap for the census: %s" % one_line(e))
         return None
 
 
@@ -335,9 +360,3 @@ def _thread_handle(th):
         return int.from_bytes(bytes(h), "little") if h else 0
     except (gdb.error, AttributeError, TypeError, ValueError, RuntimeError):
         return 0
-
-
-def _one_line(e):
-    text = ("%s: %s" % (type(e).__name__, e)).strip()
-    lines = text.splitlines()
-    return lines[0] if lines else type(e).__name__

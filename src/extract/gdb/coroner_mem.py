@@ -4,6 +4,7 @@ Memory is read from the inferior (the core) a page at a time and cached, so that
 small reads of object headers cost a dict lookup and a struct.unpack each instead of a
 gdb round trip. Struct offsets come from the DWARF types gdb has loaded, once.
 """
+import re
 import struct
 
 import gdb
@@ -79,7 +80,7 @@ class Memory:
         try:
             return bytes(self._inf.read_memory(addr, size))
         except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
-            raise BadRead(addr, size)
+            raise BadRead(addr, size) from None
 
     def readable(self, addr, size=1):
         try:
@@ -200,3 +201,55 @@ def bitfield(type_name, struct_member, bit_member):
                 if g.name == bit_member:
                     return g.bitpos, g.bitsize
     raise KeyError("%s.%s.%s" % (type_name, struct_member, bit_member))
+
+
+def bits(word, spec):
+    """The value of a bitfield (as bitfield() describes it) in the word that holds it."""
+    pos, size = spec
+    return (word >> pos) & ((1 << size) - 1)
+
+
+def u64_at(raw, off):
+    return _U64.unpack_from(raw, off)[0]
+
+
+def i64_at(raw, off):
+    return _I64.unpack_from(raw, off)[0]
+
+
+def i32_at(raw, off):
+    return _I32.unpack_from(raw, off)[0]
+
+
+# ------------------------------------------------------------------------------ symbols
+
+
+def address_of(name):
+    """Address of a global or static symbol; raises gdb.error when there is none."""
+    return int(gdb.parse_and_eval("(unsigned long)&%s" % name))
+
+
+def symbol_address(name):
+    """Address of a global or static symbol (debug or minimal), or None."""
+    try:
+        return address_of(name)
+    except (gdb.error, RuntimeError, ValueError, OverflowError):
+        return None
+
+
+def minimal_symbol(name):
+    """Address of a symbol that may only exist as a minimal symbol (an LTO static: name.lto_priv)."""
+    for spelled in (name, "'%s.lto_priv.0'" % name):
+        addr = symbol_address(spelled)
+        if addr is not None:
+            return addr
+    # The slow way (a regex over every symbol, a quarter second): other suffixes GCC may give.
+    try:
+        text = gdb.execute("info variables ^%s" % name, to_string=True)
+    except gdb.error:
+        return None
+    for line in text.splitlines():
+        m = re.match(r"\s*0x([0-9a-f]+)\s+%s(\.lto_priv(\.\d+)?)?\s*$" % re.escape(name), line)
+        if m:
+            return int(m.group(1), 16)
+    return None

@@ -1,7 +1,7 @@
 """repr() of objects in a core, as Python itself would print them, cut to a budget (version-neutral).
 
-The version-specific layout module turns an address into a small description
-(layout.describe(addr)); this module turns descriptions into text. Containers are described
+The version's object decoders turn an address into a small description
+(objects.describe(addr), coroner_layouts/objects.py); this module turns descriptions into text. Containers are described
 with lazy iterators of addresses, and the writer stops as soon as the text is longer than the
 budget, so a million-item list costs no more than a short one.
 
@@ -31,7 +31,7 @@ class _Full(Exception):
     pass
 
 
-# What corrupt or unreadable memory raises while a layout decodes an object.
+# What corrupt or unreadable memory raises while the decoders read an object.
 DATA_ERRORS = (BadRead, ValueError, UnicodeError, OverflowError, IndexError, struct.error)
 
 
@@ -58,8 +58,8 @@ class _Writer:
 
 
 class ReprEngine:
-    def __init__(self, layout, warn, limit=LIMIT):
-        self.layout = layout
+    def __init__(self, objects, warn, limit=LIMIT):
+        self.objects = objects
         self.warn = warn
         self.limit = limit
         self._cache = {}
@@ -77,15 +77,15 @@ class ReprEngine:
             pass
         except DATA_ERRORS:
             w.parts = [invalid(addr)]
-        except Exception as e:  # a bug in one object's decoding must not end the extraction
-            self.warn("repr of object at 0x%x failed: %s" % (addr, _one_line(e)))
+        except Exception as e:  # noqa: BLE001 - a bug in one object's decoding must not end the extraction
+            self.warn("repr of object at 0x%x failed: %s" % (addr, one_line(e)))
             w.parts = [invalid(addr)]
         text = cut(w.text(), self.limit)
         self._cache[addr] = text
         return text
 
     def _emit(self, w, addr, stack, depth):
-        d = self.layout.describe(addr)
+        d = self.objects.describe(addr)
         kind = d[0]
         if kind == "invalid":
             w.write(invalid(addr))
@@ -190,7 +190,7 @@ def invalid(addr):
 
 
 def _int_text(n):
-    if isinstance(n, str):  # the layout gave up on an enormous int and described it
+    if isinstance(n, str):  # the decoder gave up on an enormous int and described it
         return n
     try:
         return str(n)
@@ -207,6 +207,7 @@ def _int_text(n):
     return "<int with about %d digits>" % int(bits * 0.30103)
 
 
-def _one_line(e):
+def one_line(e):
+    """An exception as one line of text, its type first."""
     text = ("%s: %s" % (type(e).__name__, e)).strip()
     return text.splitlines()[0] if text else type(e).__name__

@@ -1,24 +1,90 @@
-"""Layout modules, one per CPython version family, selected by (major, minor).
+"""The CPython versions coroner reads, each a combination of feature modules.
 
-To support another version, add a module with a class Layout implementing the interface
-described in cpython_311.py, and register it in LAYOUTS.
+A feature is one class that reads one part of the interpreter; a version picks one class per
+feature, and versions that share a part share its class. The features, in the order a
+Layout builds them (each may use the ones before it through the layout):
+
+  runtime   interpreters, thread states, the GIL         interpreters() thread_states(warn) gil() is_ ts
+  objects   object decoders, dict keys, types           describe(addr) str_value() dict_items() ...
+  frames    Python frames of a thread state             python_frames(tstate, warn) EVAL_FRAME_FUNCTIONS
+  names     thread names, sys.orig_argv, sys.hexversion thread_names(warn) argv(warn) sys_hexversion()
+  locks     what a native frame blocked on a lock waits on   lock_wait(function, gdb_frame)
+  heap      where the heap is and how to read it (the census)  heap_info(warn)
+
+Constructors take the layout and look up what DWARF says; a gdb.error or KeyError from them
+means the debug info does not match the version. The heap feature looks nothing up until
+heap_info(), so that a heap that cannot be described costs only the census.
+
+To support another version: write the classes of the features that differ (subclassing the
+nearest version's where only some constants or methods change) and add a line to VERSIONS.
+This module and versions.py and linetable.py import no gdb.
 """
 import importlib
 
-# (major, minor) -> module name inside this package
-LAYOUTS = {
-    (3, 11): "cpython_311",
+FEATURES = ("runtime", "objects", "frames", "names", "locks", "heap")
+
+# (major, minor) -> (layout name, {feature: "module.Class" inside this package})
+VERSIONS = {
+    (3, 11): ("cpython-3.11", {
+        "runtime": "runtime.Runtime311",
+        "objects": "objects.Objects311",
+        "frames": "frames_311.Frames311",
+        "names": "names.Names",
+        "locks": "locks.Locks",
+        "heap": "heap.Heap311",
+    }),
 }
 
 
 def supported():
-    return ", ".join("%d.%d" % v for v in sorted(LAYOUTS))
+    return ", ".join("%d.%d" % v for v in sorted(VERSIONS))
+
+
+class Combination:
+    """One version's choice of feature classes; calling it builds a Layout."""
+
+    def __init__(self, name, classes):
+        self.name = name
+        self.classes = classes
+
+    def __call__(self, mem, runtime_addr, hexversion):
+        return Layout(self, mem, runtime_addr, hexversion)
+
+
+class Layout:
+    """The readers of one process: .runtime .objects .frames .names .locks .heap."""
+
+    def __init__(self, combination, mem, runtime_addr, hexversion):
+        self.name = combination.name
+        self.mem = mem
+        self.runtime_addr = runtime_addr
+        self.hexversion = hexversion
+        for feature in FEATURES:
+            setattr(self, feature, combination.classes[feature](self))
+
+
+def _class(spec):
+    module, _, cls = spec.rpartition(".")
+    return getattr(importlib.import_module(__name__ + "." + module), cls)
 
 
 def load(major, minor):
-    """The Layout class for a version, or None when there is no module for it."""
-    name = LAYOUTS.get((major, minor))
-    if name is None:
+    """The Combination for a version, or None when coroner does not read it."""
+    entry = VERSIONS.get((major, minor))
+    if entry is None:
         return None
-    module = importlib.import_module(__name__ + "." + name)
-    return module.Layout
+    name, features = entry
+    return Combination(name, {f: _class(features[f]) for f in FEATURES})
+
+
+def combinations():
+    """Every distinct combination, newest version first: the candidates when the version is
+    not known yet and each is tried on the core."""
+    out = []
+    seen = set()
+    for major, minor in sorted(VERSIONS, reverse=True):
+        name = VERSIONS[(major, minor)][0]
+        if name not in seen:
+            seen.add(name)
+            out.append(load(major, minor))
+    return out

@@ -1,0 +1,185 @@
+"""Python frames of 3.11: the _PyInterpreterFrame chain of a thread state.
+
+A thread state's cframe points at the current _PyInterpreterFrame; each frame links to the
+previous one, and holds its code object, the last instruction run, and the fast locals
+(arguments, locals, cells and free variables, in the order of co_localsplusnames). The
+line number comes from the code object's location table (linetable.py), unless the frame is
+traced and keeps its own.
+"""
+import struct
+
+from coroner_layouts import linetable
+from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
+
+CODE_UNIT = linetable.CODE_UNIT
+MAX_FRAMES = 100000  # a Python stack deeper than this is a corrupt chain
+MAX_LOCALSPLUS = 100000
+
+
+class Frames311:
+    EVAL_FRAME_FUNCTIONS = ("_PyEval_EvalFrameDefault",)
+
+    # Include/internal/pycore_code.h: _PyLocals_Kind bits
+    CO_FAST_LOCAL = 0x20
+    CO_FAST_CELL = 0x40
+    CO_FAST_FREE = 0x80
+    # Include/cpython/code.h
+    CO_VARARGS = 0x04
+    CO_VARKEYWORDS = 0x08
+    # Include/internal/pycore_frame.h: _frameowner
+    FRAME_OWNED_BY_GENERATOR = 1
+
+    def __init__(self, layout):
+        self.mem = layout.mem
+        self.objects = layout.objects
+        self.ts = layout.runtime.ts
+        self.cf = CStruct("_PyCFrame")
+        self.fr = CStruct("_PyInterpreterFrame")
+        self.fo = CStruct("PyFrameObject")
+        self.co = CStruct("PyCodeObject")
+        self._codes = {}
+        self._lines = {}
+
+    def python_frames(self, tstate, warn):
+        """[{"function", "file", "line", "is_entry", "locals": [(name, kind, addr)]}], innermost
+        first; locals hold object addresses, a cell's contents already read."""
+        frames = []
+        mem = self.mem
+        fr = self.fr
+        try:
+            cframe = mem.u64(tstate + self.ts["cframe"])
+            frame = mem.u64(cframe + self.cf["current_frame"]) if cframe else 0
+        except BadRead as e:
+            warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
+            return frames
+        seen = set()
+        while frame:
+            if frame in seen or len(seen) >= MAX_FRAMES:
+                warn("thread state 0x%x: frame chain loops or is too long at 0x%x" % (tstate, frame))
+                break
+            seen.add(frame)
+            try:
+                raw = mem.read(frame, fr.size)
+            except BadRead:
+                warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
+                break
+            code = u64_at(raw, fr["f_code"])
+            prev_instr = u64_at(raw, fr["prev_instr"])
+            owner = raw[fr["owner"]]
+            previous = u64_at(raw, fr["previous"])
+            try:
+                info = self._code(code)
+                if owner == self.FRAME_OWNED_BY_GENERATOR or prev_instr >= info["code_start"] + CODE_UNIT * info["firsttraceable"]:
+                    frames.append(self._frame(frame, raw, info, prev_instr))
+                # else: an incomplete frame (not yet at its first RESUME); Python hides it too
+            except (BadRead, ValueError, UnicodeError, struct.error) as e:
+                warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
+                frames.append({"function": "<unknown>", "file": "<unknown>", "line": 0,
+                               "is_entry": bool(raw[fr["is_entry"]]), "locals": []})
+            frame = previous
+        return frames
+
+    def _frame(self, frame, raw, info, prev_instr):
+        fr = self.fr
+        line = 0
+        frame_obj = u64_at(raw, fr["frame_obj"])
+        if frame_obj:
+            try:  # a traced frame keeps its own line number
+                line = self.mem.i32(frame_obj + self.fo["f_lineno"])
+            except BadRead:
+                line = 0
+        if not line:
+            line = self._line(info, (prev_instr - info["code_start"]) // CODE_UNIT * CODE_UNIT)
+        return {
+            "function": info["name"],
+            "file": info["filename"],
+            "line": line,
+            "is_entry": bool(raw[fr["is_entry"]]),
+            "locals": self._locals(frame, info),
+        }
+
+    def _locals(self, frame, info):
+        out = []
+        n = info["nlocalsplus"]
+        if not n:
+            return out
+        try:
+            values = self.mem.ptrs(frame + self.fr["localsplus"], n)
+        except BadRead:
+            return out
+        names, kinds, nargs = info["names"], info["kinds"], info["nargs"]
+        for i, value in enumerate(values):
+            if not value or i >= len(names):
+                continue
+            k = kinds[i] if i < len(kinds) else self.CO_FAST_LOCAL
+            if k & (self.CO_FAST_CELL | self.CO_FAST_FREE):
+                value = self.objects.cell_contents(value)
+                if not value:
+                    continue
+            if i < nargs:
+                kind = "arg"
+            elif k & self.CO_FAST_FREE:
+                kind = "free"
+            elif k & self.CO_FAST_CELL:
+                kind = "cell"
+            else:
+                kind = "local"
+            out.append((names[i], kind, value))
+        return out
+
+    def _code(self, code):
+        info = self._codes.get(code)
+        if info is not None:
+            return info
+        co = self.co
+        objects = self.objects
+        raw = self.mem.read(code, co.size)
+        if objects.kind_of_type(u64_at(raw, objects.ob["ob_type"])) != "code":
+            raise ValueError("0x%x is not a code object" % code)
+        flags = i32_at(raw, co["co_flags"])
+        nargs = i32_at(raw, co["co_argcount"]) + i32_at(raw, co["co_kwonlyargcount"])
+        if flags & self.CO_VARARGS:
+            nargs += 1
+        if flags & self.CO_VARKEYWORDS:
+            nargs += 1
+        nlocalsplus = i32_at(raw, co["co_nlocalsplus"])
+        if not 0 <= nlocalsplus <= MAX_LOCALSPLUS:
+            raise BadRead(code, co.size)
+        names = []
+        names_tuple = u64_at(raw, co["co_localsplusnames"])
+        if nlocalsplus and names_tuple:
+            for a in objects.tuple_items(names_tuple, nlocalsplus):
+                names.append(objects.str_value(a) or "?")
+        kinds = objects.bytes_value(u64_at(raw, co["co_localspluskinds"])) if nlocalsplus else b""
+        info = {
+            "name": objects.str_value(u64_at(raw, co["co_name"])) or "<unknown>",
+            "filename": objects.str_value(u64_at(raw, co["co_filename"])) or "<unknown>",
+            "firstlineno": i32_at(raw, co["co_firstlineno"]),
+            "linetable_addr": u64_at(raw, co["co_linetable"]),
+            "linetable": None,
+            "code_start": code + co["co_code_adaptive"],
+            "firsttraceable": i32_at(raw, co["_co_firsttraceable"]),
+            "nlocalsplus": nlocalsplus,
+            "names": names,
+            "kinds": kinds or b"",
+            "nargs": nargs,
+            "addr": code,
+        }
+        self._codes[code] = info
+        return info
+
+    def _line(self, info, addrq):
+        """PyCode_Addr2Line(code, addrq); the table is read once a code object."""
+        key = (info["addr"], addrq)
+        line = self._lines.get(key)
+        if line is not None:
+            return line
+        if addrq < 0:
+            line = info["firstlineno"]
+        else:
+            table = info["linetable"]
+            if table is None:
+                table = info["linetable"] = self.objects.bytes_value(info["linetable_addr"]) or b""
+            line = linetable.addr2line(table, info["firstlineno"], addrq)
+        self._lines[key] = line
+        return line

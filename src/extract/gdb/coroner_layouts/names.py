@@ -1,0 +1,92 @@
+"""What the interpreter's own data says about the process: thread names (threading._active),
+the command line (sys.orig_argv) and the version (sys.hexversion, sys.version).
+
+All of it is read through the object decoders, so it holds for every version whose
+interpreter state has the members named here.
+"""
+import struct
+
+import gdb
+
+from coroner_layouts import versions
+from coroner_mem import BadRead, Layout as CStruct, field_path_offset
+
+MAX_ARGS = 4096
+WCHAR = 4  # wchar_t on Linux
+
+
+class Names:
+    # Include/cpython/initconfig.h: PyConfig.orig_argv (3.10+), a PyWideStringList.
+    ARGV_PATH = "config.orig_argv"
+
+    def __init__(self, layout):
+        self.mem = layout.mem
+        self.runtime = layout.runtime
+        self.objects = layout.objects
+
+    def thread_names(self, warn):
+        """{ident: (name, Thread address)} from threading._active (the Thread objects' _name)."""
+        objects = self.objects
+        names = {}
+        for interp in self.runtime.interpreters():
+            try:
+                threading = self._module(interp, "threading")
+                if not threading:
+                    continue
+                active = objects.dict_get_str(self.mem.u64(threading + objects.mo["md_dict"]), "_active")
+                if not active:
+                    continue
+                for k, v in objects.dict_items(active):
+                    d = objects.describe(k)
+                    if d[0] != "int" or not isinstance(d[1], int):
+                        continue
+                    name = objects.str_value(objects.instance_attr(v, "_name"))
+                    if name is not None:
+                        names[d[1]] = (name, v)
+            except (BadRead, ValueError, UnicodeError, struct.error) as e:
+                warn("cannot read thread names from threading._active: %s" % e)
+        return names
+
+    def _module(self, interp, name):
+        modules = self.mem.u64(interp + self.runtime.is_["modules"])
+        return self.objects.dict_get_str(modules, name) if modules else 0
+
+    def argv(self, warn):
+        """sys.orig_argv, read from the interpreter's PyConfig (a PyWideStringList of wchar_t*)."""
+        mem = self.mem
+        try:
+            interp = self.runtime.interpreters()[0]
+            lst = interp + field_path_offset("PyInterpreterState", self.ARGV_PATH)
+            wsl = CStruct("PyWideStringList")
+            length = mem.i64(lst + wsl["length"])
+            if not 0 < length < MAX_ARGS:
+                return None
+            return [self._wide_string(a) for a in mem.ptrs(mem.u64(lst + wsl["items"]), length)]
+        except (BadRead, IndexError, gdb.error, UnicodeError) as e:
+            warn("cannot read the command line (sys.orig_argv): %s" % e)
+            return None
+
+    def _wide_string(self, addr, limit=1 << 16):
+        """A NUL-terminated wchar_t string."""
+        chunks = []
+        for start in range(0, limit * WCHAR, 4096):
+            raw = self.mem.read(addr + start, 4096)
+            for j in range(0, len(raw), WCHAR):
+                ch = struct.unpack_from("<I", raw, j)[0]
+                if ch == 0:
+                    return "".join(chunks)
+                chunks.append(chr(ch) if ch < 0x110000 else "\ufffd")
+        return "".join(chunks)
+
+    def sys_hexversion(self):
+        """PY_VERSION_HEX from sys.hexversion, else parsed from sys.version, in the sys dict of
+        the main interpreter (the last in the list); None when neither reads as one."""
+        objects = self.objects
+        interp = self.runtime.interpreters()[-1]
+        sysdict = self.mem.u64(interp + self.runtime.is_["sysdict"])
+        if not sysdict:
+            return None
+        d = objects.describe(objects.dict_get_str(sysdict, "hexversion"))
+        if d[0] == "int" and versions.plausible_hexversion(d[1]):
+            return d[1]
+        return versions.hexversion_from_text(objects.str_value(objects.dict_get_str(sysdict, "version")))
