@@ -89,4 +89,11 @@ test('crash: a core written by the kernel on os.abort() shows SIGABRT and where 
   assert.match(shown.core.cmdline, /crash\.py/);
   const main = shown.threads.find((t) => t.tid === truth.pid)!;
   assert.ok(main.native_frames.some((f) => f.function?.includes('abort')), 'abort is on the native stack');
+  // The crash finding: the signal, the thread that took it (listed first) and its innermost Python frame.
+  assert.equal(shown.threads[0]!.tid, truth.pid, 'the crashing thread comes first');
+  const crash = shown.findings.find((f) => f.kind === 'crash');
+  assert.ok(crash, `a crash finding: ${JSON.stringify(shown.findings.map((f) => f.kind))}`);
+  assert.equal(crash.severity, 'critical');
+  const innermost = truth.threads.find((t) => t.native_id === truth.pid)!.frames![0]!;
+  assert.match(crash.title, new RegExp(`SIGABRT in MainThread \\(LWP ${truth.pid}\\) at ${innermost.file.split('/').at(-1)!.replace('.', '\\.')}:${innermost.line} in ${innermost.function}`));
 });

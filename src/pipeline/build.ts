@@ -1,6 +1,7 @@
 // From what gdb read to the model of threads and frames that is stored, shown and reported.
 import { classify } from '../threads/classify.js';
 import { lockFindings } from '../threads/locks.js';
+import { crashFinding, crashingThread } from '../threads/crash.js';
 import { memoryFindings } from '../memory/findings.js';
 import type { HeapAnalysis } from './heap-stage.js';
 import type { CoreFacts, Dump, Thread } from '../model/types.js';
@@ -32,6 +33,10 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
       })),
     };
   });
+  // The thread that took a fatal signal comes first: it is the one to read.
+  const crashed = crashingThread(core, threads);
+  if (crashed) threads.unshift(...threads.splice(threads.indexOf(crashed), 1));
+  const crash = crashFinding(core, threads);
   return {
     id: 0,
     core,
@@ -40,7 +45,7 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
     analysisMs,
     python: { version: raw.python.version, hexversion: raw.python.hexversion, layout: raw.python.layout, gilHolder: raw.python.gil_holder, gilLocked: raw.python.gil_locked },
     threads,
-    findings: [...lockFindings(threads), ...(census.memory ? memoryFindings(census.memory) : [])],
+    findings: [...(crash ? [crash] : []), ...lockFindings(threads), ...(census.memory ? memoryFindings(census.memory) : [])],
     warnings: [...raw.warnings, ...census.warnings],
     census: census.rows,
     pymalloc: census.pymalloc,
