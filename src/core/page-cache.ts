@@ -65,10 +65,13 @@ export class PageCache {
     return words[i + 1]! * TWO32 + words[i]!;
   }
 
-  /** A signed 8-byte word (ob_size, Py_ssize_t fields). */
+  /** A signed 8-byte word (ob_size, Py_ssize_t fields), or -1 when the core does not have it. */
   i64(addr: number): number {
-    const v = this.u64(addr);
-    return v >= 2 ** 63 ? v - 2 ** 64 : v;
+    // From the signed high half: through u64, -1 (2^64 - 1) rounds to 2^64 and came back as 0.
+    const words = this.pageWords(addr);
+    if (!words) return -1;
+    const i = (addr % PAGE) >>> 2;
+    return (words[i + 1]! | 0) * TWO32 + words[i]!;
   }
 
   /** One byte, or -1. */
