@@ -18,7 +18,8 @@ export class Column<T extends Numbers = Float64Array> {
   }
 
   private grow(atLeast: number): void {
-    let capacity = this.data.length * 2;
+    // From 1 at least: a detached column (or one made with capacity 0) doubled 0 forever.
+    let capacity = Math.max(1, this.data.length * 2);
     while (capacity < atLeast) capacity *= 2;
     const bigger = this.make(capacity);
     bigger.set(this.data.subarray(0, this.length));
