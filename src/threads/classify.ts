@@ -49,6 +49,14 @@ export interface Classification {
 }
 
 export function classify(thread: RawThread): Classification {
+  const own = innermostState(thread);
+  // A collection further out: whatever the thread does now (a __del__, a weakref callback) runs
+  // inside it, and while it blocks, every thread that allocates waits for the collection too.
+  const gc = own.state === 'gc' ? undefined : thread.native_frames.find((f) => f.function && BY_FUNCTION.get(f.function)?.state === 'gc');
+  return gc ? { state: own.state, detail: `${own.detail}, inside a garbage collection (${gc.function})` } : own;
+}
+
+function innermostState(thread: RawThread): Classification {
   for (const frame of thread.native_frames) {
     const rule = frame.function ? BY_FUNCTION.get(frame.function) : undefined;
     if (rule) return { state: rule.state, detail: `${rule.what}${waitPlace(thread, rule.state)} (${frame.function})` };

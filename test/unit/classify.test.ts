@@ -86,3 +86,14 @@ test('basename', () => {
   assert.equal(basename('app.py'), 'app.py');
   assert.equal(basename('/app/'), '');
 });
+
+test('a thread blocked inside a garbage collection (a __del__ waiting on a lock) keeps its state and says it is inside one', () => {
+  const t = thread(
+    ['__futex_abstimed_wait_common', 'PyThread_acquire_lock_timed', 'acquire_timed', 'lock_PyThread_acquire_lock', '_PyEval_EvalFrameDefault', 'slot_tp_finalize', 'finalize_garbage', 'gc_collect_main', 'gc_collect_with_callback'],
+    [['__del__', '/app/res.py', 12], ['make', '/app/res.py', 30]],
+  );
+  assert.deepEqual(classify(t), {
+    state: 'waiting-lock',
+    detail: 'waiting on a lock at res.py:12 (__del__) (PyThread_acquire_lock_timed), inside a garbage collection (gc_collect_main)',
+  });
+});
