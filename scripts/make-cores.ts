@@ -241,9 +241,10 @@ async function coresOf(p: ResolvedPython, dir: string, runs: Run[], entry: Pytho
           fullEnv: chrootEnv(),
           cwd: join(p.sysroot, IN_CHROOT.slice(1), 'run', r.name),
           origin,
+          sparse: true,
           ...(MODES[r.name] ?? { mode: 'stop' }),
         }
-        : { name: r.name, command: [p.python, script], env: r.env, origin, ...(MODES[r.name] ?? { mode: 'stop' }) };
+        : { name: r.name, command: [p.python, script], env: r.env, origin, sparse: p.id !== DEFAULT_PYTHON_ID, ...(MODES[r.name] ?? { mode: 'stop' }) };
       const cores = await coresOfWorkload(spec, dir);
       made.push(...cores);
       log(`${p.id} ${r.name}: ${cores.length} core(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -36,7 +36,6 @@ test('versions: which CPython versions the fixture cores cover', async (t) => {
     ...uncovered.map((p) => `NOT covered: ${p.id}: ${p.reason}`),
   ];
   for (const l of lines) t.diagnostic(l);
-  console.log(lines.join('\n'));
   assert.ok(covered.some((p) => p.id === '3.11'), 'the host python3.11 is always covered');
 });
 
