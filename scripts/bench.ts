@@ -63,12 +63,12 @@ function sequentialReadMs(path: string): number {
   return performance.now() - started;
 }
 
-const manifest = await makeCores();
+const manifest = await makeCores(undefined, { pythons: ['3.11'] });
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpus, ${humanBytes(totalmem())} memory; node ${process.version}`);
 
 function ingestBench(): void {
   // 1. The ingest of a core with threads, beside gdb's own py-bt on the same core.
-  const threadsCore = manifest.cores.find((c) => c.workload === 'threads')!.core;
+  const threadsCore = manifest.cores.find((c) => c.workload === 'threads' && c.python === '3.11')!.core;
   console.log(`\n== ingest: ${threadsCore} (${humanBytes(statSync(threadsCore).size)}, 7 threads)`);
   const pybt: number[] = [];
   const ours: number[] = [];
@@ -118,7 +118,7 @@ const RUNS = 5;
 
 async function jobsBench(gzip: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'coroner-bench-archive-'));
-  const picked = manifest.cores.filter((c) => c.workload !== 'native' && !c.workload.startsWith('fragmentation')).map((c) => c.core).slice(0, 10);
+  const picked = manifest.cores.filter((c) => c.python === '3.11' && !c.workload.startsWith('fragmentation')).map((c) => c.core).slice(0, 10);
   const broken = join(dir, 'core.999');
   writeFileSync(broken, readFileSync(picked[0]!).subarray(0, 1 << 20));
   const archive = await archiveOfCores([...picked, picked[1]!, broken], join(dir, gzip ? 'artifacts.tar.gz' : 'artifacts.tar'), { gzip });

@@ -7,8 +7,8 @@ import { packageRoot } from '../src/base/paths.js';
 import { makeCores } from './make-cores.js';
 
 const cli = join(packageRoot, 'dist', 'src', 'cli', 'main.js');
-const manifest = await makeCores(undefined, { log: (s) => console.log(s) });
-const cores = manifest.cores.filter((c) => c.workload !== 'native').map((c) => c.core);
+const manifest = await makeCores(undefined, { pythons: ['3.11'], log: (s) => console.log(s) });
+const cores = manifest.cores.filter((c) => c.python === '3.11').map((c) => c.core);
 const db = resolve(process.env.CORONER_DB || 'coroner.db');
 for (const args of [['ingest', ...cores, '--db', db], ['list', '--db', db], ['report', '--db', db, '--out', resolve('report')]]) {
   console.log(`\n$ coroner ${args.map((a) => a.replace(packageRoot + '/', '')).join(' ')}`);

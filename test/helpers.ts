@@ -1,21 +1,86 @@
-// Shared by the tests: the fixture cores (made by scripts/make-cores from real python3.11
-// processes), and the built CLI run as a user runs it.
+// Shared by the tests: the fixture cores (made by scripts/make-cores from real CPython processes:
+// python3.11 on the host; 2.7, 3.9, 3.13 in Debian chroots), and the built CLI run as a user runs it.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/base/paths.js';
-import { makeCores } from '../scripts/make-cores.js';
+import { makeCores, type Manifest, type PythonCoverage } from '../scripts/make-cores.js';
 import type { FixtureCore } from '../scripts/lib/fixture-cores.js';
+import { DEFAULT_PYTHON_ID } from '../scripts/lib/pythons.js';
 
 export const cli = join(packageRoot, 'dist', 'src', 'cli', 'main.js');
 
 let cores: Promise<FixtureCore[]> | null = null;
 
-/** The fixture cores, made once (and reused while the workloads are unchanged). */
+/**
+ * The fixture cores of python3.11 (and the native one), made once (and reused while the workloads
+ * are unchanged). The other versions' cores: fixturePythons() and versionFixture().
+ */
 export function fixtureCores(): Promise<FixtureCore[]> {
-  cores ??= makeCores().then((m) => m.cores);
+  cores ??= makeCores(undefined, { pythons: [DEFAULT_PYTHON_ID] }).then((m) =>
+    m.cores.filter((c) => c.python === DEFAULT_PYTHON_ID || c.python === null),
+  );
   return cores;
+}
+
+let allVersions: Promise<Manifest> | null = null;
+
+/** The cores of every fixture interpreter (made when missing: chroots too), once per test process. */
+export function allFixtureCores(): Promise<Manifest> {
+  allVersions ??= makeCores().then((m) => {
+    // Said in the test run: which versions the truth-comparing tests cover, and why not the others.
+    for (const p of m.pythons) {
+      console.log(p.available ? `fixture python ${p.id}: ${p.version}, ${m.cores.filter((c) => c.python === p.id).length} cores${p.skipped.length ? `; skipped: ${p.skipped.map((s) => `${s.workload} (${s.reason})`).join(', ')}` : ''}` : `fixture python ${p.id}: NOT COVERED: ${p.reason}`);
+    }
+    return m;
+  });
+  return allVersions;
+}
+
+/** The fixture interpreters that have cores (3.11 first), each with its sysroot and debug dir. */
+export async function fixturePythons(): Promise<PythonCoverage[]> {
+  const m = await allFixtureCores();
+  return m.pythons.filter((p) => p.available && m.cores.some((c) => c.python === p.id));
+}
+
+/** The fixture interpreters that have no cores here, with the reason. */
+export async function uncoveredPythons(): Promise<PythonCoverage[]> {
+  return (await allFixtureCores()).pythons.filter((p) => !p.available);
+}
+
+/** A core of one interpreter, with the arguments `coroner ingest` needs to read it. */
+export interface VersionFixture extends FixtureCore {
+  /** ['--sysroot', DIR, '--debug-dir', DIR/usr/lib/debug] for a chroot's core, [] for the host's. */
+  ingestArgs: string[];
+}
+
+/** Whether workload WORKLOAD was skipped for interpreter PYTHON (and why), or null. */
+export async function skippedFor(python: string, workload: string): Promise<string | null> {
+  const p = (await allFixtureCores()).pythons.find((q) => q.id === python);
+  return p?.skipped.find((s) => s.workload === workload)?.reason ?? null;
+}
+
+/**
+ * The core of WORKLOAD at CHECKPOINT made with interpreter PYTHON (an id of fixturePythons()),
+ * with its sysroot and debug-dir arguments: `runCli(['ingest', f.core, ...f.ingestArgs, ...])`.
+ * Throws, saying why, when there is none (the workload skipped for that version, or the version
+ * not covered here).
+ */
+export async function versionFixture(python: string, workload: string, checkpoint = 1): Promise<VersionFixture> {
+  const m = await allFixtureCores();
+  const found = m.cores.find((c) => c.python === python && c.workload === workload && c.checkpoint === checkpoint);
+  if (!found) {
+    const p = m.pythons.find((q) => q.id === python);
+    const why = !p ? 'no such fixture interpreter' : !p.available ? p.reason : (p.skipped.find((s) => s.workload === workload)?.reason ?? 'no such core');
+    throw new Error(`no fixture core for ${workload} #${checkpoint} of python ${python}: ${why}`);
+  }
+  return { ...found, ingestArgs: ingestArgsOf(found) };
+}
+
+/** `coroner ingest` arguments for a fixture core: its sysroot and debug dir, when it has them. */
+export function ingestArgsOf(core: Pick<FixtureCore, 'sysroot' | 'debugDir'>): string[] {
+  return [...(core.sysroot ? ['--sysroot', core.sysroot] : []), ...(core.debugDir ? ['--debug-dir', core.debugDir] : [])];
 }
 
 export async function fixture(workload: string, checkpoint = 1): Promise<FixtureCore> {
