@@ -322,6 +322,13 @@ def extract():
         except Exception as e:  # noqa: BLE001
             warn("%s: cannot read Python frames: %s" % (label, one_line(e)))
             frames = []
+        # A version whose locks are partly Python code (2.7's RLock) tells the wait from the frames.
+        python_wait = getattr(layout.locks, "python_wait", None)
+        if python_wait is not None and entry["waits_on"]:
+            try:
+                entry["waits_on"] = python_wait(entry["waits_on"], frames)
+            except Exception as e:  # noqa: BLE001
+                warn("%s: cannot read the lock its Python frames wait on: %s" % (label, one_line(e)))
         py_frames = []
         for fr in frames:
             local_list = []

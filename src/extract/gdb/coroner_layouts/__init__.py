@@ -43,7 +43,7 @@ VERSIONS = {
         "objects": "objects_27.Objects27",
         "frames": "frames_27.Frames27",
         "names": "names_27.Names27",
-        "locks": "locks.Locks",
+        "locks": "locks_27.Locks27",
         "heap": "heap_27.Heap27",
     }),
 }

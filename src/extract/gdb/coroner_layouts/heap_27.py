@@ -17,6 +17,7 @@ from coroner_layouts.heap import GC_GENERATIONS, LAYOUT_VERSION, MAX_TYPES, Heap
 from coroner_mem import BadRead, Layout as CStruct, address_of, i64_at, minimal_symbol, u64_at
 
 MAX_BLOCKS = 1 << 22  # int/float blocks followed on one list (4 GB of them)
+PROBE_BLOCKS = 1000  # blocks looked at to tell the int list from the float list
 
 
 class Heap27(Heap311):
@@ -150,14 +151,17 @@ class Heap27(Heap311):
         o = self.objects
         for at in candidates:
             try:
-                head = self.mem.u64(at)
-                if not head:
-                    continue
+                block = self.mem.u64(at)
                 # slots: (offset of the first object, object size). A free one's ob_type links the
-                # free list, so any slot typed type_addr tells the list.
-                for k in range(slots[0], size - slots[1] + 1, slots[1]):
-                    if self.mem.u64(head + k + o.ob["ob_type"]) == type_addr:
-                        return head
+                # free list, so any slot typed type_addr tells the list; a block may be all free.
+                for _ in range(PROBE_BLOCKS):
+                    if not block:
+                        break
+                    raw = self.mem.read(block, size)
+                    for k in range(slots[0], size - slots[1] + 1, slots[1]):
+                        if u64_at(raw, k + o.ob["ob_type"]) == type_addr:
+                            return self.mem.u64(at)
+                    block = u64_at(raw, 0)
             except BadRead:
                 continue
         return None
