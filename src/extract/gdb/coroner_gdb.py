@@ -150,7 +150,8 @@ def detect(mem, warn):
         guess = versions.version_from_file_names(_loaded_file_names())
         if guess is not None and coroner_layouts.load(*guess) is not None:
             # A version coroner reads whose runtime symbol is missing: only the debug info has it.
-            raise Fatal("no-debuginfo", no_debuginfo_message(symbol_address("Py_InitializeEx") or symbol_address("Py_Version"), guess[0], guess[1]))
+            where = symbol_address("Py_InitializeEx") or symbol_address("Py_Version")
+            raise Fatal("no-debuginfo", no_debuginfo_message(where, guess[0], guess[1]))
         raise _unsupported("CPython %d.%d" % guess if guess else "this CPython (older than 3.7)")
     hexversion = read_hexversion(mem, runtime, anchor)
     guess = None

@@ -57,8 +57,8 @@ class Heap27(Heap311):
             "bytearray": {"alloc": o.ba["ob_alloc"], "bytes": o.ba["ob_bytes"]},
             "tuple": {"items": o.tu["ob_item"]},
             "cell": {"ref": o.ce["ob_ref"]},
-            # 2.7's module has no md_name: its name is in its dict.
-            "module": {"dict": o.mo["md_dict"], "name": o.mo["md_dict"]},
+            # 2.7's module has no md_name: its name is only its dict's __name__.
+            "module": {"dict": o.mo["md_dict"], "name": None},
             "types": self.types(warn),
             "static_regions": self.static_regions(warn),
             "pymalloc": self.pymalloc(warn),

@@ -11,7 +11,7 @@ import struct
 
 import gdb
 
-from coroner_layouts.objects import Objects311, PLAUSIBLE_REFCNT, PLAUSIBLE_SIZE, STR_READ
+from coroner_layouts.objects import PLAUSIBLE_REFCNT, PLAUSIBLE_SIZE, STR_READ, Objects311
 from coroner_mem import BadRead, Layout as CStruct, address_of, u64_at
 
 MAX_SCAN = 1 << 20
@@ -77,7 +77,7 @@ class Objects27(Objects311):
     SET_FORMS = {"set": ("set([", "])", "set()"), "frozenset": ("frozenset([", "])", "frozenset()")}
     BUILTINS_MODULE = "__builtin__"
 
-    def __init__(self, layout):  # noqa: super().__init__ reads 3.x structures: not called
+    def __init__(self, layout):  # Objects311.__init__ reads 3.x structures: not called
         self.mem = layout.mem
         self.ob = CStruct("PyObject")
         self.var = CStruct("PyVarObject")
