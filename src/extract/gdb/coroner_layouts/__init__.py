@@ -15,6 +15,11 @@ Constructors take the layout and look up what DWARF says; a gdb.error or KeyErro
 means the debug info does not match the version. The heap feature looks nothing up until
 heap_info(), so that a heap that cannot be described costs only the census.
 
+A runtime class may name the symbol its layout's runtime_addr is (ANCHOR: _PyRuntime unless it
+says otherwise; 2.7's is interp_head) and the types without which the debug info is missing
+(DEBUG_TYPES); detection finds the anchor first and reads the version with the layouts of that
+anchor only.
+
 To support another version: write the classes of the features that differ (subclassing the
 nearest version's where only some constants or methods change) and add a line to VERSIONS.
 This module and versions.py and linetable.py import no gdb.
