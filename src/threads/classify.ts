@@ -33,8 +33,9 @@ const RULES: Rule[] = [
       'write', '__libc_write', '__GI___libc_write', 'waitpid', '__waitpid', 'wait4', '__GI___wait4',
       'sock_recv', 'sock_recv_into', 'sock_accept', 'sock_call_ex', 'select_select_impl', 'select_poll_poll_impl',
       'select_epoll_poll_impl', '_io_FileIO_readinto_impl', 'os_read_impl', 'os_waitpid_impl',
-      // glibc 2.31's select, and 2.7's own names (Modules/selectmodule.c, socketmodule.c)
-      '__GI___select', 'select_select', 'poll_poll', 'pyepoll_poll', 'sock_recv_guts',
+      // 2.7's own names (Modules/selectmodule.c, socketmodule.c). Not glibc's __GI___select: 2.7's
+      // time.sleep sleeps in select() too, and is told by time_sleep further out.
+      'select_select', 'poll_poll', 'pyepoll_poll', 'sock_recv_guts',
     ],
     what: 'waiting on I/O',
   },
