@@ -133,6 +133,7 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
       buf.copy(aligned);
       const u32 = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2);
       tally.base = region.start;
+      let found = false;
       for (let off = 0; off + 24 <= aligned.length; ) {
         const ti = recognizer.at(u32, off, Infinity, aligned.length, 'static');
         if (ti < 0) {
@@ -141,8 +142,12 @@ export async function takeCensus(core: ElfCore, heap: RawHeap, opts: CensusOptio
         }
         const start = recognizer.start - types.pre[ti]!;
         tally.add(u32, recognizer.start, ti, recognizer.request, aligned.length);
+        found = true;
         off = Math.max(off + 8, Math.ceil((start + recognizer.request) / 8) * 8);
       }
+      // A region that is a malloc'd block of objects (2.7's int and float blocks) is Python's
+      // memory, not native: the chunk it is counts as owned (a region elsewhere matches no chunk).
+      if (found) tally.owned.push(region.start);
     }
 
     const pm = await pymallocDone;

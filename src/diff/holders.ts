@@ -64,7 +64,16 @@ function step(g: ObjectGraph, parent: number, child: number): string {
 
 function moduleName(g: ObjectGraph, i: number): string | null {
   if (g.types.kind[g.type[i]!] !== Kind.Module || !g.heap.module) return null;
-  return strValue(g.mem, g.heap, g.mem.u64(g.tracked.address[i]! + g.heap.module.name));
+  const at = g.tracked.address[i]!;
+  if (g.heap.module.name !== null) return strValue(g.mem, g.heap, g.mem.u64(at + g.heap.module.name));
+  // A 2.7 module's name is only its dict's __name__.
+  let name: string | null = null;
+  forEachDictEntry(g.mem, g.heap, g.mem.u64(at + g.heap.module.dict), (key, value) => {
+    if (strValue(g.mem, g.heap, key, 9) !== '__name__') return false;
+    name = strValue(g.mem, g.heap, value);
+    return true;
+  });
+  return name;
 }
 
 /** The way up from node `from` to a module or an object referenced from outside. */

@@ -51,6 +51,24 @@ interface Attribution {
   chunkOf: (addr: number) => string | null;
 }
 
+/** Items of gc.garbage whose types are looked at. */
+const GARBAGE_ITEMS = 1_000_000;
+
+/** What types the items of the list at `list` (n of them) are, most first. */
+function listTypes(memory: CoreMemory, heap: RawHeap, census: Census, list: number, n: number): { type: string; module: string | null; count: number }[] {
+  const types = census.facts.types;
+  const items = memory.readU64(list + heap.list.ob_item);
+  const counts = new Map<number, number>();
+  const count = Math.min(n, GARBAGE_ITEMS);
+  const buf = items ? memory.read(items, 8 * count) : null;
+  for (let k = 0; buf && k < count; k++) {
+    const tp = memory.readU64(Number(buf.readBigUInt64LE(8 * k)) + heap.object.type);
+    const ti = tp === null ? -1 : types.index.getNumber(tp);
+    if (ti >= 0) counts.set(ti, (counts.get(ti) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([ti, c]) => ({ type: types.names[ti]!, module: types.modules[ti]!, count: c }));
+}
+
 /** How many of the largest native chunks get a search for what points at them. */
 const SEARCHED_CHUNKS = 5;
 
@@ -135,10 +153,12 @@ export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census 
     if (heap?.gc) {
       const garbageList = heap.gc.garbage;
       const size = garbageList ? memory.read(garbageList + heap.object.size, 8) : null;
+      const garbage = size ? Number(size.readBigInt64LE(0)) : 0;
       report.gc = {
         enabled: heap.gc.enabled, collecting: heap.gc.collecting,
         thresholds: heap.gc.generations.map((g) => g.threshold), counts: heap.gc.generations.map((g) => g.count),
-        garbage: size ? Number(size.readBigInt64LE(0)) : 0,
+        garbage,
+        garbageTypes: census && garbage > 0 ? listTypes(memory, heap, census, garbageList, garbage) : [],
       };
     }
     if (census && heap) report.cycles = cyclicGarbage(new ObjectGraph(memory, heap, census.facts.types, census.facts.tracked));

@@ -93,8 +93,12 @@ function uncollectable(m: MemoryReport): Finding | null {
     kind: 'uncollectable',
     severity: 'warning',
     title: `gc.garbage holds ${gc.garbage.toLocaleString('en-US')} objects`,
-    detail: 'The collector put objects in gc.garbage: they are never freed while they stay there (gc.DEBUG_SAVEALL, or objects the collector could not free).',
-    evidence: [`len(gc.garbage) == ${gc.garbage}`, `collector ${gc.enabled ? 'enabled' : 'disabled'}, thresholds ${gc.thresholds.join('/')}`],
+    detail: 'The collector put objects in gc.garbage: they are never freed while they stay there (gc.DEBUG_SAVEALL, or objects the collector could not free: before 3.4, objects with __del__ in a reference cycle).',
+    evidence: [
+      `len(gc.garbage) == ${gc.garbage}`,
+      ...(gc.garbageTypes ?? []).slice(0, 8).map((t) => `${t.count.toLocaleString('en-US')} ${typeName(t)} in gc.garbage`),
+      `collector ${gc.enabled ? 'enabled' : 'disabled'}, thresholds ${gc.thresholds.join('/')}`,
+    ],
     remedy: 'Inspect gc.garbage, break the cycles that put objects there, turn off gc.DEBUG_SAVEALL, and clear the list (del gc.garbage[:]).',
   };
 }

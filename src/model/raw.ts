@@ -119,7 +119,8 @@ export interface RawHeap {
   bytearray: { alloc: number; bytes: number };
   tuple: { items: number };
   cell: { ref: number };
-  module: { dict: number; name: number };
+  /** md_dict and md_name; name is null where a module keeps its name only in its dict, as __name__ (2.7). */
+  module: { dict: number; name: number | null };
   types: RawType[];
   static_regions: { start: number; size: number }[];
   pymalloc: RawPymalloc | null;
@@ -276,7 +277,7 @@ const HEAP: Shape = {
   bytearray: numbers('alloc', 'bytes'),
   tuple: numbers('items'),
   cell: numbers('ref'),
-  module: numbers('dict', 'name'),
+  module: { dict: 'number', name: nullable('number') },
   types: [{ address: 'number', name: 'string', module: nullable('string'), ...numbers('basicsize', 'itemsize', 'flags', 'values_size', 'values_count', 'dictoffset'), slots: ['number'] }],
   static_regions: [numbers('start', 'size')],
   pymalloc: nullable({

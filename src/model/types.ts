@@ -46,7 +46,11 @@ export interface MemoryReport {
     tcache: { count: number; bytes: number };
   } | null;
   pymalloc: { arenas: number; arenaBytes: number; poolsUsed: number; poolsFree: number; blocksUsed: number; blocksFree: number; usedBytes: number; sparseArenas: number; sparseArenaBytes: number } | null;
-  gc: { enabled: boolean; collecting: boolean; thresholds: number[]; counts: number[]; garbage: number } | null;
+  gc: {
+    enabled: boolean; collecting: boolean; thresholds: number[]; counts: number[]; garbage: number;
+    /** The types of gc.garbage's items, most first (absent in reports stored before it was kept). */
+    garbageTypes?: { type: string; module: string | null; count: number }[];
+  } | null;
   native: {
     bytes: number;
     chunks: number;

@@ -33,6 +33,9 @@ const RULES: Rule[] = [
       'write', '__libc_write', '__GI___libc_write', 'waitpid', '__waitpid', 'wait4', '__GI___wait4',
       'sock_recv', 'sock_recv_into', 'sock_accept', 'sock_call_ex', 'select_select_impl', 'select_poll_poll_impl',
       'select_epoll_poll_impl', '_io_FileIO_readinto_impl', 'os_read_impl', 'os_waitpid_impl',
+      // 2.7's own names (Modules/selectmodule.c, socketmodule.c). Not glibc's __GI___select: 2.7's
+      // time.sleep sleeps in select() too, and is told by time_sleep further out.
+      'select_select', 'poll_poll', 'pyepoll_poll', 'sock_recv_guts',
     ],
     what: 'waiting on I/O',
   },
@@ -41,7 +44,7 @@ const RULES: Rule[] = [
 const BY_FUNCTION = new Map<string, Rule>(RULES.flatMap((r) => r.functions.map((f) => [f, r] as const)));
 
 /** Stdlib modules whose frames are the machinery of a wait, not the place the user waits at. */
-const WAIT_MACHINERY = /(^|\/)(threading|queue|selectors|socket|subprocess|multiprocessing\/[a-z_]+)\.py$/;
+const WAIT_MACHINERY = /(^|\/)(threading|queue|Queue|selectors|socket|subprocess|multiprocessing\/[a-z_]+)\.py$/;
 
 export interface Classification {
   state: ThreadState;

@@ -27,6 +27,7 @@ test('a document as the script promises it passes', () => {
   assert.equal(extractionProblem(doc()), null);
   assert.equal(extractionProblem({ ...doc(), heap: null }), null, 'a core whose heap could not be described');
   assert.equal(heapLayoutProblem(heap311()), null);
+  assert.equal(heapLayoutProblem({ ...heap311(), module: { dict: 16, name: null } }), null, "2.7: a module's name only in its dict");
 });
 
 test('each way a document can be off is named with its path', () => {

@@ -21,7 +21,7 @@ sys.dont_write_bytecode = True
 
 import coroner_layouts  # noqa: E402
 from coroner_layouts import versions  # noqa: E402
-from coroner_mem import BadRead, Memory, field_path_offset, symbol_address  # noqa: E402
+from coroner_mem import BadRead, Memory, field_path_offset, minimal_symbol, symbol_address  # noqa: E402
 from coroner_repr import ReprEngine, one_line  # noqa: E402
 
 FORMAT = 1
@@ -92,7 +92,7 @@ def _unsupported(which):
 _PROBE_ERRORS = (gdb.error, RuntimeError, KeyError, IndexError, BadRead, ValueError, UnicodeError, OverflowError, struct.error)
 
 
-def read_hexversion(mem, runtime):
+def read_hexversion(mem, runtime, anchor=coroner_layouts.DEFAULT_ANCHOR):
     """PY_VERSION_HEX from the first place in the core that says it, or None."""
     # Py_Version: 3.11+, exported, so there even without debug info.
     at = symbol_address("Py_Version")
@@ -104,19 +104,20 @@ def read_hexversion(mem, runtime):
         except BadRead:
             pass
     # 3.13+ starts _PyRuntime with _Py_DebugOffsets: a cookie, then the version.
-    try:
-        at = runtime + field_path_offset("_PyRuntimeState", "debug_offsets")
-    except (gdb.error, KeyError):
-        at = runtime
-    try:
-        value = versions.hexversion_from_debug_offsets(mem.read(at, 16))
-        if value is not None:
-            return value
-    except BadRead:
-        pass
-    # sys.hexversion, through each layout in turn: one that does not match the core's
-    # structures fails to read the sys dict, or reads no plausible version.
-    for combination in coroner_layouts.combinations():
+    if anchor == coroner_layouts.DEFAULT_ANCHOR:
+        try:
+            at = runtime + field_path_offset("_PyRuntimeState", "debug_offsets")
+        except (gdb.error, KeyError):
+            at = runtime
+        try:
+            value = versions.hexversion_from_debug_offsets(mem.read(at, 16))
+            if value is not None:
+                return value
+        except BadRead:
+            pass
+    # sys.hexversion, through each layout found from the same symbol in turn: one that does not
+    # match the core's structures fails to read the sys dict, or reads no plausible version.
+    for combination in coroner_layouts.combinations(anchor):
         try:
             value = combination(mem, runtime, None).names.sys_hexversion()
         except _PROBE_ERRORS:
@@ -126,15 +127,33 @@ def read_hexversion(mem, runtime):
     return None
 
 
+def find_runtime():
+    """(address, anchor): _PyRuntime (3.7 on), else what an older version's layout is found from
+    (2.7: interp_head, a static only the debug info's symbol table names); (None, None)."""
+    runtime = symbol_address(coroner_layouts.DEFAULT_ANCHOR)
+    if runtime is not None:
+        return runtime, coroner_layouts.DEFAULT_ANCHOR
+    for anchor in coroner_layouts.anchors():
+        if anchor != coroner_layouts.DEFAULT_ANCHOR:
+            at = minimal_symbol(anchor)
+            if at is not None:
+                return at, anchor
+    return None, None
+
+
 def detect(mem, warn):
     """(runtime address, hexversion, version text, Combination); raises Fatal."""
-    runtime = symbol_address("_PyRuntime")
+    runtime, anchor = find_runtime()
     if runtime is None:
         if symbol_address("Py_Version") is None and symbol_address("Py_InitializeEx") is None:
             raise Fatal("not-python", "no CPython interpreter found in this process (no _PyRuntime symbol)")
         guess = versions.version_from_file_names(_loaded_file_names())
+        if guess is not None and coroner_layouts.load(*guess) is not None:
+            # A version coroner reads whose runtime symbol is missing: only the debug info has it.
+            where = symbol_address("Py_InitializeEx") or symbol_address("Py_Version")
+            raise Fatal("no-debuginfo", no_debuginfo_message(where, guess[0], guess[1]))
         raise _unsupported("CPython %d.%d" % guess if guess else "this CPython (older than 3.7)")
-    hexversion = read_hexversion(mem, runtime)
+    hexversion = read_hexversion(mem, runtime, anchor)
     guess = None
     if hexversion is not None:
         major, minor = versions.major_minor(hexversion)
@@ -154,8 +173,8 @@ def detect(mem, warn):
     if guess is not None:
         warn("the CPython version was read from file names only: %s" % text)
     try:
-        gdb.lookup_type("PyObject")
-        gdb.lookup_type("_PyRuntimeState")
+        for type_name in combination.debug_types():
+            gdb.lookup_type(type_name)
     except gdb.error:
         raise Fatal("no-debuginfo", no_debuginfo_message(runtime, major, minor)) from None
     return runtime, hexversion, text, combination
@@ -304,6 +323,13 @@ def extract():
         except Exception as e:  # noqa: BLE001
             warn("%s: cannot read Python frames: %s" % (label, one_line(e)))
             frames = []
+        # A version whose locks are partly Python code (2.7's RLock) tells the wait from the frames.
+        python_wait = getattr(layout.locks, "python_wait", None)
+        if python_wait is not None and entry["waits_on"]:
+            try:
+                entry["waits_on"] = python_wait(entry["waits_on"], frames)
+            except Exception as e:  # noqa: BLE001
+                warn("%s: cannot read the lock its Python frames wait on: %s" % (label, one_line(e)))
         py_frames = []
         for fr in frames:
             local_list = []

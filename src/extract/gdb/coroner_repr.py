@@ -25,6 +25,9 @@ LIMIT = 80
 _MAX_DEPTH = 40
 
 _RECURSIVE = {"list": "[...]", "tuple": "(...)", "dict": "{...}"}
+# What repr() prints around a set's items, and for an empty set: (open, close, empty). A version
+# that prints sets otherwise (2.7: set([1])) says so in its objects feature's SET_FORMS.
+SET_FORMS = {"set": ("{", "}", "set()"), "frozenset": ("frozenset({", "})", "frozenset()")}
 
 
 class _Full(Exception):
@@ -63,6 +66,7 @@ class ReprEngine:
         self.warn = warn
         self.limit = limit
         self._cache = {}
+        self.set_forms = getattr(objects, "SET_FORMS", SET_FORMS)
 
     def repr(self, addr):
         """Python's repr of the object at addr, cut to the budget. Never raises."""
@@ -160,17 +164,18 @@ class ReprEngine:
                 self._emit(w, v, stack, depth + 1)
             w.write("}")
         else:  # set / frozenset
+            open_, close, empty = self.set_forms[kind]
             it = iter(items)
             head = next(it, None)
             if head is None:
-                w.write(kind + "()")
+                w.write(empty)
                 return
-            w.write("{" if kind == "set" else "frozenset({")
+            w.write(open_)
             self._emit(w, head, stack, depth + 1)
             for item in it:
                 w.write(", ")
                 self._emit(w, item, stack, depth + 1)
-            w.write("}" if kind == "set" else "})")
+            w.write(close)
 
     def _seq(self, w, open_, close, items, stack, depth):
         w.write(open_)

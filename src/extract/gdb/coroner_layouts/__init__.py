@@ -15,11 +15,21 @@ Constructors take the layout and look up what DWARF says; a gdb.error or KeyErro
 means the debug info does not match the version. The heap feature looks nothing up until
 heap_info(), so that a heap that cannot be described costs only the census.
 
+A runtime class may name the symbol its layout's runtime_addr is (ANCHOR: _PyRuntime unless it
+says otherwise; 2.7's is interp_head) and the types without which the debug info is missing
+(DEBUG_TYPES); detection finds the anchor first and reads the version with the layouts of that
+anchor only.
+
 To support another version: write the classes of the features that differ (subclassing the
 nearest version's where only some constants or methods change) and add a line to VERSIONS.
 This module and versions.py and linetable.py import no gdb.
 """
 import importlib
+
+# Where a runtime class finds the interpreter (its ANCHOR), and the types it needs (DEBUG_TYPES),
+# unless it says otherwise: 3.7 on keep everything in _PyRuntime.
+DEFAULT_ANCHOR = "_PyRuntime"
+DEFAULT_DEBUG_TYPES = ("PyObject", "_PyRuntimeState")
 
 FEATURES = ("runtime", "objects", "frames", "names", "locks", "heap")
 
@@ -32,6 +42,14 @@ VERSIONS = {
         "names": "names.Names",
         "locks": "locks.Locks",
         "heap": "heap.Heap311",
+    }),
+    (2, 7): ("cpython-2.7", {
+        "runtime": "runtime_27.Runtime27",
+        "objects": "objects_27.Objects27",
+        "frames": "frames_27.Frames27",
+        "names": "names_27.Names27",
+        "locks": "locks_27.Locks27",
+        "heap": "heap_27.Heap27",
     }),
 }
 
@@ -46,6 +64,14 @@ class Combination:
     def __init__(self, name, classes):
         self.name = name
         self.classes = classes
+
+    def anchor(self):
+        """The symbol whose address is the layout's runtime_addr."""
+        return getattr(self.classes["runtime"], "ANCHOR", DEFAULT_ANCHOR)
+
+    def debug_types(self):
+        """Types whose absence from DWARF means the interpreter's debug info is missing."""
+        return getattr(self.classes["runtime"], "DEBUG_TYPES", DEFAULT_DEBUG_TYPES)
 
     def __call__(self, mem, runtime_addr, hexversion):
         return Layout(self, mem, runtime_addr, hexversion)
@@ -77,14 +103,26 @@ def load(major, minor):
     return Combination(name, {f: _class(features[f]) for f in FEATURES})
 
 
-def combinations():
+def combinations(anchor=None):
     """Every distinct combination, newest version first: the candidates when the version is
-    not known yet and each is tried on the core."""
+    not known yet and each is tried on the core. With `anchor`, only those whose runtime is
+    found from that symbol (anchor())."""
     out = []
     seen = set()
     for major, minor in sorted(VERSIONS, reverse=True):
         name = VERSIONS[(major, minor)][0]
         if name not in seen:
             seen.add(name)
-            out.append(load(major, minor))
+            combination = load(major, minor)
+            if anchor is None or combination.anchor() == anchor:
+                out.append(combination)
+    return out
+
+
+def anchors():
+    """The symbols a runtime is found from, each once: _PyRuntime (3.7 on), interp_head (before)."""
+    out = []
+    for combination in combinations():
+        if combination.anchor() not in out:
+            out.append(combination.anchor())
     return out

@@ -1,0 +1,141 @@
+"""Python frames of 2.7: the PyFrameObject chain of a thread state (tstate->frame, f_back).
+
+Each frame is run by a PyEval_EvalFrameEx call of its own, so every frame is an entry frame.
+The line is PyFrame_GetLineNumber's: f_lineno when the frame is traced, else the line of f_lasti
+in the code object's co_lnotab (lnotab.py). The fast locals are f_localsplus: co_nlocals
+variables named by co_varnames (the arguments first), then the cells (co_cellvars) and free
+variables (co_freevars), both held in cell objects.
+"""
+import struct
+
+from coroner_layouts import lnotab
+from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
+
+MAX_FRAMES = 100000
+MAX_LOCALS = 100000
+
+
+class Frames27:
+    EVAL_FRAME_FUNCTIONS = ("PyEval_EvalFrameEx",)
+    # Include/code.h of 2.7
+    CO_VARARGS = 0x04
+    CO_VARKEYWORDS = 0x08
+
+    def __init__(self, layout):
+        self.mem = layout.mem
+        self.objects = layout.objects
+        self.ts = layout.runtime.ts
+        self.fo = CStruct("PyFrameObject")
+        self.co = CStruct("PyCodeObject")
+        self._codes = {}
+
+    def python_frames(self, tstate, warn):
+        frames = []
+        mem = self.mem
+        fo = self.fo
+        try:
+            frame = mem.u64(tstate + self.ts["frame"])
+        except BadRead as e:
+            warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
+            return frames
+        seen = set()
+        while frame:
+            if frame in seen or len(seen) >= MAX_FRAMES:
+                warn("thread state 0x%x: frame chain loops or is too long at 0x%x" % (tstate, frame))
+                break
+            seen.add(frame)
+            try:
+                raw = mem.read(frame, fo.size)
+            except BadRead:
+                warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
+                break
+            try:
+                info = self._code(u64_at(raw, fo["f_code"]))
+                frames.append(self._frame(frame, raw, info))
+            except (BadRead, ValueError, UnicodeError, struct.error) as e:
+                warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
+                frames.append({"function": "<unknown>", "file": "<unknown>", "line": 0, "is_entry": True, "locals": []})
+            frame = u64_at(raw, fo["f_back"])
+        return frames
+
+    def _frame(self, frame, raw, info):
+        fo = self.fo
+        if u64_at(raw, fo["f_trace"]):
+            line = i32_at(raw, fo["f_lineno"])
+        else:
+            table = info["lnotab"]
+            if table is None:
+                table = info["lnotab"] = self.objects.bytes_value(info["lnotab_addr"]) or b""
+            line = lnotab.addr2line(table, info["firstlineno"], i32_at(raw, fo["f_lasti"]))
+        return {
+            "function": info["name"],
+            "file": info["filename"],
+            "line": line,
+            "is_entry": True,
+            "locals": self._locals(frame, info),
+        }
+
+    def _locals(self, frame, info):
+        out = []
+        names = info["names"]
+        if not names:
+            return out
+        try:
+            values = self.mem.ptrs(frame + self.fo["f_localsplus"], len(names))
+        except BadRead:
+            return out
+        nlocals, ncells, nargs = info["nlocals"], info["ncells"], info["nargs"]
+        for i, value in enumerate(values):
+            if not value:
+                continue
+            if i >= nlocals:
+                value = self.objects.cell_contents(value)
+                if not value:
+                    continue
+                kind = "cell" if i < nlocals + ncells else "free"
+            else:
+                kind = "arg" if i < nargs else "local"
+            out.append((names[i], kind, value))
+        return out
+
+    def _names(self, tuple_addr, limit):
+        objects = self.objects
+        if not tuple_addr:
+            return []
+        return [objects.str_value(a) or "?" for a in objects.tuple_items(tuple_addr, limit)]
+
+    def _code(self, code):
+        info = self._codes.get(code)
+        if info is not None:
+            return info
+        co = self.co
+        objects = self.objects
+        raw = self.mem.read(code, co.size)
+        if objects.kind_of_type(u64_at(raw, objects.ob["ob_type"])) != "code":
+            raise ValueError("0x%x is not a code object" % code)
+        flags = i32_at(raw, co["co_flags"])
+        nargs = i32_at(raw, co["co_argcount"])
+        if flags & self.CO_VARARGS:
+            nargs += 1
+        if flags & self.CO_VARKEYWORDS:
+            nargs += 1
+        nlocals = i32_at(raw, co["co_nlocals"])
+        if not 0 <= nlocals <= MAX_LOCALS:
+            raise BadRead(code, co.size)
+        names = self._names(u64_at(raw, co["co_varnames"]), nlocals)
+        names += ["?"] * (nlocals - len(names))
+        cells = self._names(u64_at(raw, co["co_cellvars"]), MAX_LOCALS)
+        frees = self._names(u64_at(raw, co["co_freevars"]), MAX_LOCALS)
+        info = {
+            "name": objects.str_value(u64_at(raw, co["co_name"])) or "<unknown>",
+            "filename": objects.text_value(u64_at(raw, co["co_filename"])) or "<unknown>",
+            "firstlineno": i32_at(raw, co["co_firstlineno"]),
+            "lnotab_addr": u64_at(raw, co["co_lnotab"]),
+            "lnotab": None,
+            "names": names + cells + frees,
+            "nlocals": nlocals,
+            "ncells": len(cells),
+            "nargs": nargs,
+        }
+        self._codes[code] = info
+        return info

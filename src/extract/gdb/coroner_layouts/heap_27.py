@@ -1,0 +1,246 @@
+"""Where the 2.7 heap is, for the census (the record is RawHeap in src/model/raw.ts).
+
+What differs from 3.11: PyGC_Head is a 32-byte union (with a long double) whose gc_refs says
+whether the object is tracked (_PyGC_REFS_UNTRACKED, -2, when not); no instance has a managed
+pre-header; an int's digit count is ob_size; dicts keep their own table; `unicode` has its text in
+a buffer of its own; tp_subclasses is a list of weak references; obmalloc has 256 KiB arenas of
+4 KiB pools, 8-byte alignment and a 256-byte threshold; the collector's state is statics
+(generations, garbage) in Modules/gcmodule.c. And some objects live outside both pymalloc and any
+single-object malloc chunk: ints and floats are carved out of malloc'd blocks of about 1000 bytes
+(Objects/intobject.c, floatobject.c: block_list, each block a `next` pointer then the objects; a
+free one has refcount 0 and its ob_type links the free list), the small ints among them. Those
+blocks are the record's static_regions.
+"""
+import gdb
+
+from coroner_layouts.heap import GC_GENERATIONS, LAYOUT_VERSION, MAX_TYPES, Heap311, glibc
+from coroner_mem import BadRead, Layout as CStruct, address_of, i64_at, minimal_symbol, u64_at
+
+MAX_BLOCKS = 1 << 22  # int/float blocks followed on one list (4 GB of them)
+PROBE_BLOCKS = 1000  # blocks looked at to tell the int list from the float list
+
+
+class Heap27(Heap311):
+    ARENA_SIZE = 256 << 10
+    POOL_SIZE = 4 << 10
+    # Objects/obmalloc.c of 2.7.0-2.7.14: ALIGNMENT 8, SMALL_REQUEST_THRESHOLD 256. 2.7.15 on
+    # (bpo-27987) align to 16 on 64-bit builds and raise the threshold to 512: the same 32 size
+    # classes. Neither is in DWARF (macros), so pymalloc() reads them off the core: the size
+    # classes from the size of usedpools (two pointers a class), the alignment from a used pool
+    # (its block size is POOL_SIZE - maxnextoffset, and (szidx + 1) * ALIGNMENT). These are the
+    # defaults when that fails.
+    PYMALLOC_ALIGNMENT = 16
+    PYMALLOC_THRESHOLD = 512
+    # Include/objimpl.h of 2.7: _PyGC_REFS_UNTRACKED
+    GC_UNTRACKED = -2
+    # The block lists of Objects/intobject.c and Objects/floatobject.c: (struct, its element type).
+    BLOCKS = (("PyIntBlock", "PyInt_Type", "PyIntObject"), ("PyFloatBlock", "PyFloat_Type", "PyFloatObject"))
+
+    def heap_info(self, warn):
+        o = self.objects
+        gc_head = CStruct("PyGC_Head")
+        return {
+            "layout_version": LAYOUT_VERSION,
+            "object": {"refcnt": o.ob["ob_refcnt"], "type": o.ob["ob_type"], "size": o.var["ob_size"]},
+            "gc_head_size": gc_head.size,
+            "pre_header_size": 0,
+            "tracked": {"offset": -gc_head.size + gc_head["gc_refs"], "untracked": self.GC_UNTRACKED, "shift": 0},
+            "managed": o.managed_record(),
+            "int": o.int_record(),
+            "flags": o.flags_record(),
+            "str": o.str_record(),
+            "list": {"allocated": o.li["allocated"], "ob_item": o.li["ob_item"]},
+            "dict": o.dict_record(),
+            "dict_keys": o.dict_keys_record(),
+            "set": {"mask": o.se["mask"], "table": o.se["table"], "smalltable": o.se["smalltable"],
+                    "entry": o.setentry.size},
+            "bytearray": {"alloc": o.ba["ob_alloc"], "bytes": o.ba["ob_bytes"]},
+            "tuple": {"items": o.tu["ob_item"]},
+            "cell": {"ref": o.ce["ob_ref"]},
+            # 2.7's module has no md_name: its name is only its dict's __name__.
+            "module": {"dict": o.mo["md_dict"], "name": None},
+            "types": self.types(warn),
+            "static_regions": self.static_regions(warn),
+            "pymalloc": self.pymalloc(warn),
+            "gc": self.gc_state(warn),
+            "glibc": glibc(self.mem, warn),
+        }
+
+    def types(self, warn):
+        """Every ready type, from `object` through tp_subclasses (a list of weakrefs in 2.7)."""
+        mem = self.mem
+        o = self.objects
+        tp = o.tp
+        wr_object = CStruct("PyWeakReference")["wr_object"]
+        heaptype = o.FLAGS["heaptype"]
+        base = address_of("PyBaseObject_Type")
+        seen = {base}
+        queue = [base]
+        out = []
+        while queue and len(out) < MAX_TYPES:
+            t = queue.pop()
+            try:
+                raw = mem.read(t, tp.size)
+                flags = u64_at(raw, tp["tp_flags"])
+                tp_name = mem.cstring(u64_at(raw, tp["tp_name"]), 512)
+                module = None
+                name = tp_name
+                if flags & heaptype:
+                    module, name, _qual = o.type_names(t, raw, flags, tp_name)
+                out.append({
+                    "address": t,
+                    "name": name,
+                    "module": module,
+                    "basicsize": u64_at(raw, tp["tp_basicsize"]),
+                    "itemsize": u64_at(raw, tp["tp_itemsize"]),
+                    "flags": flags,
+                    "values_size": 0,
+                    "values_count": 0,
+                    "dictoffset": i64_at(raw, tp["tp_dictoffset"]),
+                    "slots": self._object_slots(raw, flags),
+                })
+                subclasses = u64_at(raw, tp["tp_subclasses"])
+                if subclasses:
+                    for ref in o.describe(subclasses)[1] if o.describe(subclasses)[0] == "list" else ():
+                        sub = mem.u64(ref + wr_object)
+                        if sub and sub not in seen and sub != o.none_addr:
+                            seen.add(sub)
+                            queue.append(sub)
+            except (BadRead, ValueError, UnicodeError) as e:
+                warn("type table: cannot read the type at 0x%x: %s" % (t, e))
+        return out
+
+    def static_regions(self, warn):
+        """The int and float blocks: every block of both block lists."""
+        mem = self.mem
+        out = []
+        for struct_name, type_name, object_name in self.BLOCKS:
+            try:
+                block = CStruct(struct_name)
+                size = block.size
+                slots = (block["objects"], CStruct(object_name).size)
+                type_addr = address_of(type_name)
+            except (gdb.error, KeyError) as e:
+                warn("census: the %s list was not found: %s" % (struct_name, e))
+                continue
+            head = self._block_list(type_addr, size, slots)
+            if head is None:
+                warn("census: the block list of %s was not found; its objects are not counted" % type_name)
+                continue
+            seen = set()
+            block = head
+            try:
+                while block and block not in seen and len(seen) < MAX_BLOCKS:
+                    seen.add(block)
+                    out.append({"start": block, "size": size})
+                    block = mem.u64(block)
+            except BadRead as e:
+                warn("census: the block list of %s is unreadable at 0x%x: %s" % (type_name, block, e))
+        return out
+
+    def _block_list(self, type_addr, size, slots):
+        """The head of the block list whose blocks hold objects of type_addr: intobject.c and
+        floatobject.c both name theirs block_list (block_list.lto_priv.N in an LTO build), so each
+        candidate is told by what its first block holds."""
+        candidates = []
+        for name in ("block_list", "'block_list.lto_priv.0'", "'block_list.lto_priv.1'", "'block_list.lto_priv.2'"):
+            try:
+                at = address_of(name)
+            except gdb.error:
+                continue
+            if at not in candidates:
+                candidates.append(at)
+        if not candidates:
+            at = minimal_symbol("block_list")
+            if at is not None:
+                candidates.append(at)
+        o = self.objects
+        for at in candidates:
+            try:
+                block = self.mem.u64(at)
+                # slots: (offset of the first object, object size). A free one's ob_type links the
+                # free list, so any slot typed type_addr tells the list; a block may be all free.
+                for _ in range(PROBE_BLOCKS):
+                    if not block:
+                        break
+                    raw = self.mem.read(block, size)
+                    for k in range(slots[0], size - slots[1] + 1, slots[1]):
+                        if u64_at(raw, k + o.ob["ob_type"]) == type_addr:
+                            return self.mem.u64(at)
+                    block = u64_at(raw, 0)
+            except BadRead:
+                continue
+        return None
+
+    def pymalloc(self, warn):
+        record = Heap311.pymalloc(self, warn)
+        if record is None:
+            return None
+        found = self._pymalloc_classes(record)
+        if found is None:
+            warn("pymalloc: its alignment was not found in the core; assuming %d and a threshold of %d"
+                 % (self.PYMALLOC_ALIGNMENT, self.PYMALLOC_THRESHOLD))
+            return record
+        align, classes = found
+        record["alignment"] = align
+        record["size_classes"] = classes
+        record["threshold"] = classes * align
+        record["pool_overhead"] = (record["pool_header"]["size"] + align - 1) & ~(align - 1)
+        return record
+
+    def _pymalloc_classes(self, record):
+        """(ALIGNMENT, number of size classes) read off the core, or None."""
+        try:
+            # usedpools[2 * ((NB_SMALL_SIZE_CLASSES + 7) / 8) * 8]: exact for 32 classes.
+            classes = int(gdb.parse_and_eval("sizeof(usedpools)")) // (2 * 8)
+        except gdb.error:
+            return None
+        mem = self.mem
+        ao = record["arena_object"]
+        ph = record["pool_header"]
+        try:
+            for a in range(min(record["maxarenas"], 64)):
+                arena = record["arenas"] + a * ao["sizeof"]
+                address = mem.u64(arena + ao["address"])
+                if not address:
+                    continue
+                pool = (address + self.POOL_SIZE - 1) & ~(self.POOL_SIZE - 1)
+                end = mem.u64(arena + ao["pool_address"])
+                while pool < end:
+                    if mem.u32(pool + ph["count"]):
+                        size = self.POOL_SIZE - mem.u32(pool + ph["maxnextoffset"])
+                        szidx = mem.u32(pool + ph["szidx"])
+                        if szidx < classes and size > 0 and size % (szidx + 1) == 0:
+                            align = size // (szidx + 1)
+                            if align in (8, 16):
+                                return align, classes
+                    pool += self.POOL_SIZE
+        except BadRead:
+            return None
+        return None
+
+    def gc_state(self, warn):
+        mem = self.mem
+        gens_at = minimal_symbol("generations")
+        garbage_at = minimal_symbol("garbage")
+        enabled_at = minimal_symbol("enabled")
+        collecting_at = minimal_symbol("collecting")
+        if gens_at is None:
+            warn("gc: the collector's generations were not found")
+            return None
+        try:
+            gen = CStruct("struct gc_generation")
+            heads = []
+            for i in range(GC_GENERATIONS):
+                g = gens_at + i * gen.size
+                heads.append({"head": g + gen["head"], "threshold": mem.i32(g + gen["threshold"]), "count": mem.i32(g + gen["count"])})
+            return {
+                "enabled": mem.i32(enabled_at) != 0 if enabled_at is not None else True,
+                "collecting": mem.i32(collecting_at) != 0 if collecting_at is not None else False,
+                "generations": heads,
+                "permanent": 0,  # 2.7 has no permanent generation (gc.freeze is 3.7's)
+                "garbage": mem.u64(garbage_at) if garbage_at is not None else 0,
+            }
+        except (BadRead, KeyError, gdb.error) as e:
+            warn("gc: cannot read the collector's state: %s" % e)
+            return None
