@@ -83,6 +83,37 @@ export function ingestArgsOf(core: Pick<FixtureCore, 'sysroot' | 'debugDir'>): s
   return [...(core.sysroot ? ['--sysroot', core.sysroot] : []), ...(core.debugDir ? ['--debug-dir', core.debugDir] : [])];
 }
 
+let readable: string[] | null = null;
+
+/** The CPython versions coroner reads: the gdb side's registry (src/extract/gdb/coroner_layouts). */
+export function readableVersions(): string[] {
+  if (readable) return readable;
+  const r = spawnSync('python3', ['-c', 'import coroner_layouts; print(coroner_layouts.supported())'], {
+    encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(packageRoot, 'src', 'extract', 'gdb') },
+  });
+  if (r.status !== 0) throw new Error(`cannot read the gdb side's registry: ${r.stderr}`);
+  readable = r.stdout.trim().split(', ');
+  return readable;
+}
+
+/**
+ * The fixture interpreters whose cores coroner reads (3.11 first): the truth-comparing tests run
+ * on each. Which are covered, and which have cores coroner does not read yet, is printed.
+ */
+export async function analyzedPythons(): Promise<PythonCoverage[]> {
+  const all = await fixturePythons();
+  const ours = all.filter((p) => readableVersions().includes(p.id));
+  console.log(`truth-comparing tests on python ${ours.map((p) => p.id).join(', ')}` +
+    (all.length > ours.length ? `; cores coroner does not read yet: ${all.filter((p) => !ours.includes(p)).map((p) => p.id).join(', ')}` : ''));
+  return ours;
+}
+
+/** A workload's core made with interpreter PYTHON, with its ingest arguments (3.11's from the host). */
+export async function coreOf(python: string, workload: string, checkpoint = 1): Promise<VersionFixture> {
+  if (python === DEFAULT_PYTHON_ID) return { ...(await fixture(workload, checkpoint)), ingestArgs: [] };
+  return versionFixture(python, workload, checkpoint);
+}
+
 export async function fixture(workload: string, checkpoint = 1): Promise<FixtureCore> {
   const found = (await fixtureCores()).find((c) => c.workload === workload && c.checkpoint === checkpoint);
   if (!found) throw new Error(`no fixture core for ${workload} #${checkpoint}`);

@@ -74,7 +74,8 @@ class Objects27(Objects311):
     PYLONG_SHIFT = 30
     INT_MIN_DIGITS = 0
     # What repr() prints around a set's items (set_repr: "set([...])"), and for an empty one.
-    SET_FORMS = {"set": ("set([", "])", "set()"), "frozenset": ("frozenset([", "])", "frozenset()")}
+    # 2.7 prints an empty set with its empty list too: set([]).
+    SET_FORMS = {"set": ("set([", "])", "set([])"), "frozenset": ("frozenset([", "])", "frozenset([])")}
     BUILTINS_MODULE = "__builtin__"
 
     def __init__(self, layout):  # Objects311.__init__ reads 3.x structures: not called
