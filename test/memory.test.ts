@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fixture, ingestFresh, runCli } from './helpers.js';
+import { analyzedPythons, coreOf, ingestFresh, runCli } from './helpers.js';
 import type { FixtureCore } from '../scripts/lib/fixture-cores.js';
 
 const KINDS = ['allocator-fragmentation', 'native-memory', 'cyclic-garbage', 'uncollectable'] as const;
@@ -32,8 +32,20 @@ interface MallocInfoTruth {
   heaps: (MallocInfoFigures & { nr: number; main: boolean; unsorted_count: number; unsorted_size: number; aspace_subheaps?: number })[];
   totals: MallocInfoFigures & { mmap_count: number; mmap_size: number };
   arenas: number;
-  /** mallinfo2(): uordblks = bytes in use (tcache'd chunks included), fordblks = free bytes (exact). */
-  mallinfo2: { arena: number; ordblks: number; smblks: number; hblks: number; hblkhd: number; uordblks: number; fordblks: number; keepcost: number };
+  /** mallinfo2(): uordblks = bytes in use (tcache'd chunks included), fordblks = free bytes (exact); glibc before 2.33 (bullseye's chroot) has mallinfo() only, the same figures in ints. */
+  mallinfo2?: Mallinfo;
+  mallinfo?: Mallinfo;
+}
+
+interface Mallinfo {
+  arena: number; ordblks: number; smblks: number; hblks: number; hblkhd: number; uordblks: number; fordblks: number; keepcost: number;
+}
+
+/** mallinfo2()'s figures, or mallinfo()'s where the process's glibc is older. */
+function mallinfoOf(mi: MallocInfoTruth): Mallinfo {
+  const m = mi.mallinfo2 ?? mi.mallinfo;
+  assert.ok(m, 'the truth has mallinfo2 or mallinfo');
+  return m;
 }
 
 interface GcTruth {
@@ -114,13 +126,16 @@ interface Case {
   shown: Shown;
 }
 
-/** Every memory core ingested once into one database, each shown as JSON. */
-let cases: Promise<Map<string, Case>> | null = null;
+/** Every memory core of one Python ingested once into one database, each shown as JSON. */
+const cases = new Map<string, Promise<Map<string, Case>>>();
 
-function allCases(): Promise<Map<string, Case>> {
-  cases ??= (async () => {
-    const cores = await Promise.all(WORKLOADS.map((w) => fixture(w)));
-    const db = ingestFresh(cores.map((c) => c.core));
+/** The workloads made with a Python: the tcmalloc and jemalloc variants only with 3.11 (the host's libraries). */
+const workloadsOf = (python: string): string[] => (python === '3.11' ? WORKLOADS : [...GLIBC_WORKLOADS]);
+
+function allCases(python: string): Promise<Map<string, Case>> {
+  if (!cases.has(python)) cases.set(python, (async () => {
+    const cores = await Promise.all(workloadsOf(python).map((w) => coreOf(python, w)));
+    const db = ingestFresh(cores.map((c) => c.core), cores[0]!.ingestArgs);
     const listed = JSON.parse(cli(['list', '--json', '--db', db])) as { id: number; path: string }[];
     const out = new Map<string, Case>();
     for (const core of cores) {
@@ -129,12 +144,12 @@ function allCases(): Promise<Map<string, Case>> {
       out.set(core.workload, { core, truth: truthOf(core), shown: JSON.parse(cli(['show', String(dump.id), '--json', '--db', db])) as Shown });
     }
     return out;
-  })();
-  return cases;
+  })());
+  return cases.get(python)!;
 }
 
-async function caseOf(workload: string): Promise<Case> {
-  const c = (await allCases()).get(workload);
+async function caseOf(python: string, workload: string): Promise<Case> {
+  const c = (await allCases(python)).get(workload);
   assert.ok(c, `a fixture core for ${workload}`);
   return c;
 }
@@ -225,192 +240,195 @@ function assertMemoryShape(c: Case): void {
 }
 
 // ------------------------------------------------------------------------------- the tests
+for (const py of await analyzedPythons()) {
 
-test('memory: glibc figures agree with malloc_info printed inside the process just before the core', { timeout: 900_000 }, async () => {
-  for (const workload of GLIBC_WORKLOADS) {
-    const { truth, shown } = await caseOf(workload);
-    const mi = truth.extra.malloc_info;
-    assert.ok(mi, `${workload}: the truth has malloc_info`);
-    const g = shown.memory.glibc;
-    assert.ok(g, `${workload}: glibc figures`);
-    const where = `${workload}: glibc totals`;
+  test(`memory [python ${py.id}]: glibc figures agree with malloc_info printed inside the process just before the core`, { timeout: 900_000 }, async () => {
+    for (const workload of GLIBC_WORKLOADS) {
+      const { truth, shown } = await caseOf(py.id, workload);
+      const mi = truth.extra.malloc_info;
+      assert.ok(mi, `${workload}: the truth has malloc_info`);
+      const g = shown.memory.glibc;
+      assert.ok(g, `${workload}: glibc figures`);
+      const where = `${workload}: glibc totals`;
 
-    near(g.totals.fast_count, mi.totals.fast_count, `${where}: fast_count`, COUNT_SLACK);
-    near(g.totals.fast_size, mi.totals.fast_size, `${where}: fast_size`, SIZE_SLACK);
-    near(g.totals.rest_count, mi.totals.rest_count, `${where}: rest_count`, COUNT_SLACK);
-    near(g.totals.rest_size, mi.totals.rest_size, `${where}: rest_size`, SIZE_SLACK);
-    near(g.totals.mmap_count, mi.totals.mmap_count, `${where}: mmap_count`, 1);
-    near(g.totals.mmap_size, mi.totals.mmap_size, `${where}: mmap_size`, SIZE_SLACK);
-    near(g.totals.system_current, mi.totals.system_current, `${where}: system_current`, 0);
-    // In use: what mallinfo2 says (system memory minus free chunks; tcache'd chunks count as in use);
-    // with or without the mmapped chunks, as coroner chooses to count them.
-    const inUse = mi.mallinfo2.uordblks;
-    assert.ok(
-      [inUse, inUse + mi.mallinfo2.hblkhd].some((want) => Math.abs(g.totals.in_use_bytes - want) <= Math.max(0.01 * want, SIZE_SLACK)),
-      `${where}: in_use_bytes ${g.totals.in_use_bytes}, mallinfo2 says ${inUse} (+ ${mi.mallinfo2.hblkhd} mmapped)`,
-    );
-    // malloc_trim(0) gives back whole free pages only: never more than what is free.
-    assert.ok(g.totals.trimmable_bytes >= 0 && g.totals.trimmable_bytes <= mi.mallinfo2.fordblks + SIZE_SLACK, `${where}: trimmable ${g.totals.trimmable_bytes} <= free ${mi.mallinfo2.fordblks}`);
+      near(g.totals.fast_count, mi.totals.fast_count, `${where}: fast_count`, COUNT_SLACK);
+      near(g.totals.fast_size, mi.totals.fast_size, `${where}: fast_size`, SIZE_SLACK);
+      near(g.totals.rest_count, mi.totals.rest_count, `${where}: rest_count`, COUNT_SLACK);
+      near(g.totals.rest_size, mi.totals.rest_size, `${where}: rest_size`, SIZE_SLACK);
+      near(g.totals.mmap_count, mi.totals.mmap_count, `${where}: mmap_count`, 1);
+      near(g.totals.mmap_size, mi.totals.mmap_size, `${where}: mmap_size`, SIZE_SLACK);
+      near(g.totals.system_current, mi.totals.system_current, `${where}: system_current`, 0);
+      // In use: what mallinfo2 says (system memory minus free chunks; tcache'd chunks count as in use);
+      // with or without the mmapped chunks, as coroner chooses to count them.
+      const inUse = mallinfoOf(mi).uordblks;
+      assert.ok(
+        [inUse, inUse + mallinfoOf(mi).hblkhd].some((want) => Math.abs(g.totals.in_use_bytes - want) <= Math.max(0.01 * want, SIZE_SLACK)),
+        `${where}: in_use_bytes ${g.totals.in_use_bytes}, mallinfo2 says ${inUse} (+ ${mallinfoOf(mi).hblkhd} mmapped)`,
+      );
+      // malloc_trim(0) gives back whole free pages only: never more than what is free.
+      assert.ok(g.totals.trimmable_bytes >= 0 && g.totals.trimmable_bytes <= mallinfoOf(mi).fordblks + SIZE_SLACK, `${where}: trimmable ${g.totals.trimmable_bytes} <= free ${mallinfoOf(mi).fordblks}`);
 
-    // Every arena: as many as malloc_info printed, one of them the main arena, each arena's
-    // system_mem exactly (arenas matched by system_mem: coroner may list them in another order).
-    // Nothing touches a thread arena after malloc_info (the workload waits until its threads are
-    // gone, their tcaches flushed), so those agree exactly: counts, and sizes up to malloc_info's
-    // quirk of adding each binned chunk's PREV_INUSE bit to rest_size (at most 1 byte per chunk).
-    assert.equal(g.arenas.length, mi.heaps.length, `${workload}: arenas`);
-    assert.equal(g.arenas.filter((a) => a.main).length, 1, `${workload}: one main arena`);
-    const main = g.arenas.find((a) => a.main)!;
-    const miMain = mi.heaps.find((h) => h.main)!;
-    near(main.system_mem, miMain.system_current, `${workload}: main arena system_mem`, 0);
-    near(main.rest_count, miMain.rest_count, `${workload}: main arena rest_count`, COUNT_SLACK);
-    near(main.rest_size, miMain.rest_size, `${workload}: main arena rest_size`, SIZE_SLACK);
-    const others = g.arenas.filter((a) => !a.main).sort((a, b) => a.system_mem - b.system_mem);
-    const miOthers = mi.heaps.filter((h) => !h.main).sort((a, b) => a.system_current - b.system_current);
-    others.forEach((a, i) => {
-      const h = miOthers[i]!;
-      const at = `${workload}: thread arena 0x${a.address.toString(16)} (malloc_info heap ${h.nr})`;
-      assert.equal(a.system_mem, h.system_current, `${at}: system_mem`);
-      assert.equal(a.fast_count, h.fast_count, `${at}: fast_count`);
-      assert.equal(a.fast_size, h.fast_size, `${at}: fast_size`);
-      assert.equal(a.rest_count, h.rest_count, `${at}: rest_count (bins + the top chunk)`);
-      assert.ok(a.rest_size <= h.rest_size && a.rest_size >= h.rest_size - h.rest_count, `${at}: rest_size ${a.rest_size}, malloc_info ${h.rest_size} (which adds up to ${h.rest_count - 1} PREV_INUSE bits)`);
-      assert.ok(a.top_size > 0 && a.top_size <= a.rest_size, `${at}: top chunk ${a.top_size} is part of rest`);
-      assert.ok(a.in_use_bytes >= 0 && a.in_use_bytes <= a.system_mem, `${at}: in use ${a.in_use_bytes}`);
-    });
-    const arenaSum = g.arenas.reduce((n, a) => n + a.system_mem, 0);
-    assert.equal(arenaSum, g.totals.system_current, `${workload}: the arenas' system_mem add up to the total`);
-  }
-});
+      // Every arena: as many as malloc_info printed, one of them the main arena, each arena's
+      // system_mem exactly (arenas matched by system_mem: coroner may list them in another order).
+      // Nothing touches a thread arena after malloc_info (the workload waits until its threads are
+      // gone, their tcaches flushed), so those agree exactly: counts, and sizes up to malloc_info's
+      // quirk of adding each binned chunk's PREV_INUSE bit to rest_size (at most 1 byte per chunk).
+      assert.equal(g.arenas.length, mi.heaps.length, `${workload}: arenas`);
+      assert.equal(g.arenas.filter((a) => a.main).length, 1, `${workload}: one main arena`);
+      const main = g.arenas.find((a) => a.main)!;
+      const miMain = mi.heaps.find((h) => h.main)!;
+      near(main.system_mem, miMain.system_current, `${workload}: main arena system_mem`, 0);
+      near(main.rest_count, miMain.rest_count, `${workload}: main arena rest_count`, COUNT_SLACK);
+      near(main.rest_size, miMain.rest_size, `${workload}: main arena rest_size`, SIZE_SLACK);
+      const others = g.arenas.filter((a) => !a.main).sort((a, b) => a.system_mem - b.system_mem);
+      const miOthers = mi.heaps.filter((h) => !h.main).sort((a, b) => a.system_current - b.system_current);
+      others.forEach((a, i) => {
+        const h = miOthers[i]!;
+        const at = `${workload}: thread arena 0x${a.address.toString(16)} (malloc_info heap ${h.nr})`;
+        assert.equal(a.system_mem, h.system_current, `${at}: system_mem`);
+        assert.equal(a.fast_count, h.fast_count, `${at}: fast_count`);
+        assert.equal(a.fast_size, h.fast_size, `${at}: fast_size`);
+        assert.equal(a.rest_count, h.rest_count, `${at}: rest_count (bins + the top chunk)`);
+        assert.ok(a.rest_size <= h.rest_size && a.rest_size >= h.rest_size - h.rest_count, `${at}: rest_size ${a.rest_size}, malloc_info ${h.rest_size} (which adds up to ${h.rest_count - 1} PREV_INUSE bits)`);
+        assert.ok(a.top_size > 0 && a.top_size <= a.rest_size, `${at}: top chunk ${a.top_size} is part of rest`);
+        assert.ok(a.in_use_bytes >= 0 && a.in_use_bytes <= a.system_mem, `${at}: in use ${a.in_use_bytes}`);
+      });
+      const arenaSum = g.arenas.reduce((n, a) => n + a.system_mem, 0);
+      assert.equal(arenaSum, g.totals.system_current, `${workload}: the arenas' system_mem add up to the total`);
+    }
+  });
 
-test('memory: many threads keeping a few of many malloc-sized objects: allocator-fragmentation', { timeout: 900_000 }, async () => {
-  const c = await caseOf('fragmentation');
-  const { truth, shown } = c;
-  const m = shown.memory;
-  assertMemoryShape(c);
-  assertExpectedFindings(c);
-  const mi = truth.extra.malloc_info!;
-
-  // One arena per thread that allocated, plus the main arena.
-  assert.equal(m.glibc!.arenas.length, truth.extra.arenas_expected, 'arenas: main + one per thread');
-  // What malloc keeps free (bins, fastbins, tcache, top) is what mallinfo2 called free, give or take
-  // the thread caches (not in fordblks) and the checkpoint's few chunks.
-  const free = part(m, 'malloc-free');
-  assert.ok(Math.abs(free - mi.mallinfo2.fordblks) <= 0.02 * mi.mallinfo2.fordblks + (2 << 20), `malloc-free ${free} vs mallinfo2 fordblks ${mi.mallinfo2.fordblks}`);
-  // The kept bytes objects are Python's: their malloc chunks are attributed to Python objects.
-  const python = part(m, 'malloc-python');
-  assert.ok(python >= 0.99 * truth.extra.kept_chunk_bytes!, `malloc-python ${python} holds the ${truth.extra.kept_objects} kept objects (${truth.extra.kept_chunk_bytes} bytes of chunks)`);
-  assert.ok(free > 20 * truth.extra.kept_bytes!, `free ${free} dwarfs the live data ${truth.extra.kept_bytes}`);
-  // Most of the free memory is in whole pages malloc_trim(0) could give back.
-  assert.ok(m.glibc!.totals.trimmable_bytes >= 0.5 * mi.mallinfo2.fordblks, `trimmable ${m.glibc!.totals.trimmable_bytes} of ${mi.mallinfo2.fordblks} free`);
-
-  const f = findingOf(shown, 'allocator-fragmentation');
-  assert.match(f.remedy, /LD_PRELOAD/, 'remedy: LD_PRELOAD');
-  assert.match(f.remedy, /tcmalloc/i, 'remedy: tcmalloc');
-  assert.match(f.remedy, /jemalloc/i, 'remedy: jemalloc');
-  assert.match(f.remedy, /MALLOC_ARENA_MAX/, 'remedy: MALLOC_ARENA_MAX');
-  assert.match(f.remedy, /malloc_trim/, 'remedy: malloc_trim');
-});
-
-test('memory: the same workload with tcmalloc or jemalloc preloaded: that allocator, no glibc figures, no fragmentation finding', { timeout: 900_000 }, async () => {
-  for (const [workload, allocator] of Object.entries(OTHER_ALLOCATORS)) {
-    const c = await caseOf(workload);
-    assert.equal(c.truth.extra.allocator, allocator, `${workload}: the process ran with ${allocator}`);
+  test(`memory [python ${py.id}]: many threads keeping a few of many malloc-sized objects: allocator-fragmentation`, { timeout: 900_000 }, async () => {
+    const c = await caseOf(py.id, 'fragmentation');
+    const { truth, shown } = c;
+    const m = shown.memory;
     assertMemoryShape(c);
     assertExpectedFindings(c);
-    assert.equal(c.shown.memory.allocator, allocator, `${workload}: allocator`);
-    assert.equal(c.shown.memory.glibc, null, `${workload}: glibc figures would be wrong with ${allocator}`);
-    assert.equal(part(c.shown.memory, 'malloc-free'), 0, `${workload}: no glibc free memory in the breakdown`);
-  }
-});
+    const mi = truth.extra.malloc_info!;
 
-test('memory: a ctypes malloc loop never freed: native-memory with the sizes it leaked', { timeout: 900_000 }, async () => {
-  const c = await caseOf('native_leak');
-  const { truth, shown } = c;
-  assertMemoryShape(c);
-  assertExpectedFindings(c);
-  const leaks = truth.extra.leaks!;
-  const inHeap = leaks.filter((l) => !l.mmapped);
-  const heapBytes = inHeap.reduce((n, l) => n + l.chunk_bytes, 0);
+    // One arena per thread that allocated, plus the main arena.
+    assert.equal(m.glibc!.arenas.length, truth.extra.arenas_expected, 'arenas: main + one per thread');
+    // What malloc keeps free (bins, fastbins, tcache, top) is what mallinfo2 called free, give or take
+    // the thread caches (not in fordblks) and the checkpoint's few chunks.
+    const free = part(m, 'malloc-free');
+    assert.ok(Math.abs(free - mallinfoOf(mi).fordblks) <= 0.02 * mallinfoOf(mi).fordblks + (2 << 20), `malloc-free ${free} vs mallinfo2 fordblks ${mallinfoOf(mi).fordblks}`);
+    // The kept bytes objects are Python's: their malloc chunks are attributed to Python objects.
+    const python = part(m, 'malloc-python');
+    assert.ok(python >= 0.99 * truth.extra.kept_chunk_bytes!, `malloc-python ${python} holds the ${truth.extra.kept_objects} kept objects (${truth.extra.kept_chunk_bytes} bytes of chunks)`);
+    assert.ok(free > 20 * truth.extra.kept_bytes!, `free ${free} dwarfs the live data ${truth.extra.kept_bytes}`);
+    // Most of the free memory is in whole pages malloc_trim(0) could give back.
+    assert.ok(m.glibc!.totals.trimmable_bytes >= 0.5 * mallinfoOf(mi).fordblks, `trimmable ${m.glibc!.totals.trimmable_bytes} of ${mallinfoOf(mi).fordblks} free`);
 
-  const native = shown.memory.native;
-  assert.ok(native, 'native figures');
-  // Everything leaked in the heap, plus the interpreter's own C allocations (a few MB), and the
-  // mmapped blocks if coroner counts them here.
-  assert.ok(native.bytes >= 0.99 * heapBytes, `native bytes ${native.bytes} >= the ${heapBytes} leaked in the heap`);
-  assert.ok(native.bytes <= truth.extra.leaked_chunk_bytes! + (24 << 20), `native bytes ${native.bytes}: the leak (${truth.extra.leaked_chunk_bytes}) and not much more`);
-  assert.equal(part(shown.memory, 'malloc-native'), native.bytes, 'the breakdown shows the native bytes');
-  // Each leaked size is among the top sizes, with (about) as many chunks as were leaked: a size may
-  // be given as the chunk size or the usable size (the request here).
-  for (const leak of inHeap) {
-    const row = native.top_sizes.find((s) => s.size === leak.chunk_size || s.size === leak.usable_size);
-    assert.ok(row, `native top sizes list ${leak.chunk_size}-byte chunks: ${JSON.stringify(native.top_sizes.slice(0, 8))}`);
-    assert.ok(row.count >= leak.count && row.count <= leak.count * 1.01 + 5, `${row.count} chunks of ${leak.chunk_size} bytes, ${leak.count} leaked`);
-  }
+    const f = findingOf(shown, 'allocator-fragmentation');
+    assert.match(f.remedy, /LD_PRELOAD/, 'remedy: LD_PRELOAD');
+    assert.match(f.remedy, /tcmalloc/i, 'remedy: tcmalloc');
+    assert.match(f.remedy, /jemalloc/i, 'remedy: jemalloc');
+    assert.match(f.remedy, /MALLOC_ARENA_MAX/, 'remedy: MALLOC_ARENA_MAX');
+    assert.match(f.remedy, /malloc_trim/, 'remedy: malloc_trim');
+  });
 
-  const f = findingOf(shown, 'native-memory');
-  const text = f.evidence.join('\n');
-  for (const leak of inHeap) {
-    assert.ok(mentions(text, leak.chunk_size) || mentions(text, leak.usable_size), `native-memory evidence names the ${leak.chunk_size}-byte chunks:\n${text}`);
-  }
-});
-
-test('memory: reference cycles with the collector off: cyclic-garbage by class, gc.garbage: uncollectable, the collector state', { timeout: 900_000 }, async () => {
-  const c = await caseOf('gc_cycles');
-  const { truth, shown } = c;
-  assertMemoryShape(c);
-  assertExpectedFindings(c);
-  const x = truth.extra;
-
-  // The collector's state, as the process saw it when the truth was made. Generation 0's count is
-  // the number of tracked objects made since the last collection: the checkpoint itself makes and
-  // keeps a few dozen after the truth is taken (53 on the fixture), so it may only be a little higher.
-  const gc = shown.memory.gc;
-  assert.ok(gc, 'gc figures');
-  assert.equal(gc.enabled, false, 'gc.disable() was called');
-  assert.equal(gc.enabled, x.gc!.enabled, 'gc.isenabled()');
-  assert.deepEqual(gc.thresholds, x.gc!.thresholds, 'gc.get_threshold()');
-  assert.equal(gc.counts.length, 3, 'three generations');
-  assert.ok(gc.counts[0]! >= x.gc!.counts[0]! && gc.counts[0]! <= x.gc!.counts[0]! + 500, `generation 0 count ${gc.counts[0]}, ${x.gc!.counts[0]} when the truth was made`);
-  assert.deepEqual(gc.counts.slice(1), x.gc!.counts.slice(1), 'generations 1 and 2 counts');
-  assert.equal(gc.garbage, x.garbage, 'len(gc.garbage)');
-
-  // Cyclic garbage: exactly the Node pairs and the self-referencing lists (nothing else is
-  // unreachable: `gc_cycles.py --verify` collects at the same point and finds exactly these).
-  const f = findingOf(shown, 'cyclic-garbage');
-  const text = [f.title, f.detail, ...f.evidence].join('\n');
-  for (const [type, count] of Object.entries(x.cyclic!)) {
-    const line = f.evidence.find((e) => new RegExp(`\\b${type}\\b`).test(e));
-    assert.ok(line, `cyclic-garbage evidence names ${type}:\n${f.evidence.join('\n')}`);
-    assert.ok(mentions(line, count), `cyclic-garbage evidence counts ${count} ${type}: ${line}`);
-  }
-  assert.ok(mentions(text, x.cyclic_objects!), `cyclic-garbage says ${x.cyclic_objects} objects in all:\n${text}`);
-  assert.match(f.detail, /disabled|gc\.disable/i, 'cyclic-garbage says the collector is off');
-  assert.match(f.remedy, /gc\.enable|gc\.collect/, 'remedy: gc.enable() or gc.collect()');
-  const cycles = shown.memory.cycles;
-  if (cycles) {
-    assert.equal(cycles.objects, x.cyclic_objects, 'memory.cycles.objects');
-    for (const [type, count] of Object.entries(x.cyclic!)) {
-      assert.equal(cycles.by_type.find((t) => t.type === type)?.count, count, `memory.cycles: ${type}`);
+  // tcmalloc and jemalloc are the host's libraries: those variants are made with 3.11 only.
+  if (py.id === '3.11') test(`memory [python ${py.id}]: the same workload with tcmalloc or jemalloc preloaded: that allocator, no glibc figures, no fragmentation finding`, { timeout: 900_000 }, async () => {
+    for (const [workload, allocator] of Object.entries(OTHER_ALLOCATORS)) {
+      const c = await caseOf(py.id, workload);
+      assert.equal(c.truth.extra.allocator, allocator, `${workload}: the process ran with ${allocator}`);
+      assertMemoryShape(c);
+      assertExpectedFindings(c);
+      assert.equal(c.shown.memory.allocator, allocator, `${workload}: allocator`);
+      assert.equal(c.shown.memory.glibc, null, `${workload}: glibc figures would be wrong with ${allocator}`);
+      assert.equal(part(c.shown.memory, 'malloc-free'), 0, `${workload}: no glibc free memory in the breakdown`);
     }
-  }
+  });
 
-  // gc.garbage is not empty: the Orphans collected with DEBUG_SAVEALL.
-  const u = findingOf(shown, 'uncollectable');
-  assert.ok(mentions([u.title, u.detail, ...u.evidence].join('\n'), x.garbage!), `uncollectable says ${x.garbage} objects`);
-});
+  test(`memory [python ${py.id}]: a ctypes malloc loop never freed: native-memory with the sizes it leaked`, { timeout: 900_000 }, async () => {
+    const c = await caseOf(py.id, 'native_leak');
+    const { truth, shown } = c;
+    assertMemoryShape(c);
+    assertExpectedFindings(c);
+    const leaks = truth.extra.leaks!;
+    const inHeap = leaks.filter((l) => !l.mmapped);
+    const heapBytes = inHeap.reduce((n, l) => n + l.chunk_bytes, 0);
 
-test('memory: a healthy process with a large live cache gets none of the memory findings', { timeout: 900_000 }, async () => {
-  const c = await caseOf('healthy_cache');
-  const { truth, shown } = c;
-  assertMemoryShape(c);
-  assertExpectedFindings(c);
-  const kinds = shown.findings.map((f) => f.kind);
-  for (const kind of KINDS) assert.ok(!kinds.includes(kind), `healthy_cache: no ${kind} finding, got ${kinds.join(', ')}`);
-  const gc = shown.memory.gc;
-  assert.ok(gc, 'gc figures');
-  // The collector ran all along (its counts move with every allocation, the checkpoint's too).
-  assert.equal(gc.enabled, true, 'gc enabled');
-  assert.deepEqual(gc.thresholds, truth.extra.gc!.thresholds, 'thresholds');
-  assert.equal(gc.garbage, 0, 'gc.garbage is empty');
-  if (shown.memory.cycles) assert.equal(shown.memory.cycles.objects, 0, 'nothing unreachable (healthy_cache.py --verify)');
-});
+    const native = shown.memory.native;
+    assert.ok(native, 'native figures');
+    // Everything leaked in the heap, plus the interpreter's own C allocations (a few MB), and the
+    // mmapped blocks if coroner counts them here.
+    assert.ok(native.bytes >= 0.99 * heapBytes, `native bytes ${native.bytes} >= the ${heapBytes} leaked in the heap`);
+    assert.ok(native.bytes <= truth.extra.leaked_chunk_bytes! + (24 << 20), `native bytes ${native.bytes}: the leak (${truth.extra.leaked_chunk_bytes}) and not much more`);
+    assert.equal(part(shown.memory, 'malloc-native'), native.bytes, 'the breakdown shows the native bytes');
+    // Each leaked size is among the top sizes, with (about) as many chunks as were leaked: a size may
+    // be given as the chunk size or the usable size (the request here).
+    for (const leak of inHeap) {
+      const row = native.top_sizes.find((s) => s.size === leak.chunk_size || s.size === leak.usable_size);
+      assert.ok(row, `native top sizes list ${leak.chunk_size}-byte chunks: ${JSON.stringify(native.top_sizes.slice(0, 8))}`);
+      assert.ok(row.count >= leak.count && row.count <= leak.count * 1.01 + 5, `${row.count} chunks of ${leak.chunk_size} bytes, ${leak.count} leaked`);
+    }
+
+    const f = findingOf(shown, 'native-memory');
+    const text = f.evidence.join('\n');
+    for (const leak of inHeap) {
+      assert.ok(mentions(text, leak.chunk_size) || mentions(text, leak.usable_size), `native-memory evidence names the ${leak.chunk_size}-byte chunks:\n${text}`);
+    }
+  });
+
+  test(`memory [python ${py.id}]: reference cycles with the collector off: cyclic-garbage by class, gc.garbage: uncollectable, the collector state`, { timeout: 900_000 }, async () => {
+    const c = await caseOf(py.id, 'gc_cycles');
+    const { truth, shown } = c;
+    assertMemoryShape(c);
+    assertExpectedFindings(c);
+    const x = truth.extra;
+
+    // The collector's state, as the process saw it when the truth was made. Generation 0's count is
+    // the number of tracked objects made since the last collection: the checkpoint itself makes and
+    // keeps a few dozen after the truth is taken (53 on the fixture), so it may only be a little higher.
+    const gc = shown.memory.gc;
+    assert.ok(gc, 'gc figures');
+    assert.equal(gc.enabled, false, 'gc.disable() was called');
+    assert.equal(gc.enabled, x.gc!.enabled, 'gc.isenabled()');
+    assert.deepEqual(gc.thresholds, x.gc!.thresholds, 'gc.get_threshold()');
+    assert.equal(gc.counts.length, 3, 'three generations');
+    assert.ok(gc.counts[0]! >= x.gc!.counts[0]! && gc.counts[0]! <= x.gc!.counts[0]! + 500, `generation 0 count ${gc.counts[0]}, ${x.gc!.counts[0]} when the truth was made`);
+    assert.deepEqual(gc.counts.slice(1), x.gc!.counts.slice(1), 'generations 1 and 2 counts');
+    assert.equal(gc.garbage, x.garbage, 'len(gc.garbage)');
+
+    // Cyclic garbage: exactly the Node pairs and the self-referencing lists (nothing else is
+    // unreachable: `gc_cycles.py --verify` collects at the same point and finds exactly these).
+    const f = findingOf(shown, 'cyclic-garbage');
+    const text = [f.title, f.detail, ...f.evidence].join('\n');
+    for (const [type, count] of Object.entries(x.cyclic!)) {
+      const line = f.evidence.find((e) => new RegExp(`\\b${type}\\b`).test(e));
+      assert.ok(line, `cyclic-garbage evidence names ${type}:\n${f.evidence.join('\n')}`);
+      assert.ok(mentions(line, count), `cyclic-garbage evidence counts ${count} ${type}: ${line}`);
+    }
+    assert.ok(mentions(text, x.cyclic_objects!), `cyclic-garbage says ${x.cyclic_objects} objects in all:\n${text}`);
+    assert.match(f.detail, /disabled|gc\.disable/i, 'cyclic-garbage says the collector is off');
+    assert.match(f.remedy, /gc\.enable|gc\.collect/, 'remedy: gc.enable() or gc.collect()');
+    const cycles = shown.memory.cycles;
+    if (cycles) {
+      assert.equal(cycles.objects, x.cyclic_objects, 'memory.cycles.objects');
+      for (const [type, count] of Object.entries(x.cyclic!)) {
+        assert.equal(cycles.by_type.find((t) => t.type === type)?.count, count, `memory.cycles: ${type}`);
+      }
+    }
+
+    // gc.garbage is not empty: the Orphans collected with DEBUG_SAVEALL.
+    const u = findingOf(shown, 'uncollectable');
+    assert.ok(mentions([u.title, u.detail, ...u.evidence].join('\n'), x.garbage!), `uncollectable says ${x.garbage} objects`);
+  });
+
+  test(`memory [python ${py.id}]: a healthy process with a large live cache gets none of the memory findings`, { timeout: 900_000 }, async () => {
+    const c = await caseOf(py.id, 'healthy_cache');
+    const { truth, shown } = c;
+    assertMemoryShape(c);
+    assertExpectedFindings(c);
+    const kinds = shown.findings.map((f) => f.kind);
+    for (const kind of KINDS) assert.ok(!kinds.includes(kind), `healthy_cache: no ${kind} finding, got ${kinds.join(', ')}`);
+    const gc = shown.memory.gc;
+    assert.ok(gc, 'gc figures');
+    // The collector ran all along (its counts move with every allocation, the checkpoint's too).
+    assert.equal(gc.enabled, true, 'gc enabled');
+    assert.deepEqual(gc.thresholds, truth.extra.gc!.thresholds, 'thresholds');
+    assert.equal(gc.garbage, 0, 'gc.garbage is empty');
+    if (shown.memory.cycles) assert.equal(shown.memory.cycles.objects, 0, 'nothing unreachable (healthy_cache.py --verify)');
+  });
+}
