@@ -33,6 +33,14 @@ VERSIONS = {
         "locks": "locks.Locks",
         "heap": "heap.Heap311",
     }),
+    (3, 13): ("cpython-3.13", {
+        "runtime": "runtime_312.Runtime312",
+        "objects": "objects_313.Objects313",
+        "frames": "frames_313.Frames313",
+        "names": "names_312.Names312",
+        "locks": "locks.Locks",
+        "heap": "heap_313.Heap313",
+    }),
 }
 
 
