@@ -38,7 +38,7 @@ VERSIONS = {
         "objects": "objects_313.Objects313",
         "frames": "frames_313.Frames313",
         "names": "names_312.Names312",
-        "locks": "locks.Locks",
+        "locks": "locks_313.Locks313",
         "heap": "heap_313.Heap313",
     }),
 }
