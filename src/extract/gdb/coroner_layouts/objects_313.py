@@ -100,7 +100,7 @@ class Objects313(Objects312Base):
             "pre_header_size": self.MANAGED_PRE_HEADER,
             "dict_offset": self.MANAGED_DICT_OFFSET,
             "values": {"kind": "inline", "flags": self.FLAGS["inline_values"],
-                       "header": self.keys.values_header, "valid": dv["valid"]},
+                       "header": self.keys.values_header, "valid": dv["valid"], "capacity": dv["capacity"]},
         }
 
     def _basicsize(self, tp):
@@ -144,8 +144,11 @@ class Objects313(Objects312Base):
     def values_array(self, tp, flags):
         """(slots, bytes) of the inline values an instance of a class with
         Py_TPFLAGS_INLINE_VALUES carries after its tp_basicsize, as _PyInlineValuesSize()
-        sizes them from the class's shared keys: the insertion-order bytes rounded up to a
-        pointer, the header word, and one pointer a slot. (0, 0) for other types."""
+        sizes them from the class's shared keys now: the insertion-order bytes rounded up to a
+        pointer, the header word, and one pointer a slot. (0, 0) for other types.
+        Instances made while the shared keys still shrank (_PyObject_InitInlineValues takes a
+        slot off them each time until one is left) have more: each says its own in its
+        capacity byte, which the census reads (managed_record)."""
         if not (flags & self.FLAGS["inline_values"] and flags & self.FLAGS["heaptype"]):
             return 0, 0
         try:
