@@ -1,19 +1,25 @@
 """Lock waits of 3.13: a _thread.lock is a PyMutex inside the lock object (lockobject.lock), and
-lock_PyThread_acquire_lock blocks in _PyMutex_LockTimed(&self->lock, ...). Both are often
-inlined into one frame whose `self` is optimized out; the mutex argument `m` of the inner one
-still says where the lock is. RLocks block as in 3.11 (rlock_acquire, `self` readable).
+lock_PyThread_acquire_lock blocks in _PyMutex_LockTimed(&self->lock, ...), which parks in
+_PyParkingLot_Park(&self->lock, ...). The first two are often inlined into one frame whose
+`self` (and even `m`) are optimized out; the mutex's address in the frames inside still says
+where the lock is. RLocks block as in 3.11 (rlock_acquire, `self` readable).
 """
 import gdb
 
 from coroner_layouts.locks import Locks, _frame_self
-from coroner_mem import Layout as CStruct
+from coroner_mem import BadRead, Layout as CStruct
 
 
 class Locks313(Locks):
-    MUTEX_LOCK = "_PyMutex_LockTimed"
+    # The frames inside lock_PyThread_acquire_lock that name the mutex, and the argument that
+    # does: _PyMutex_LockTimed(m, ...) (inlined: often optimized out), then the call it makes,
+    # _PyParkingLot_Park(addr, ...), whose addr is the mutex too.
+    MUTEX_ARGS = (("_PyMutex_LockTimed", "m"), ("_PyParkingLot_Park", "addr"))
+    MAX_INNER = 6
 
     def __init__(self, layout):
         Locks.__init__(self, layout)
+        self.objects = layout.objects
         self._mutex_offset = None
 
     def lock_wait(self, function, frame):
@@ -25,16 +31,33 @@ class Locks313(Locks):
         return {"kind": "lock", "address": self_addr, "owner_ident": None, "count": None}
 
     def _self_from_mutex(self, frame):
-        """The lock object whose mutex the frame just inside this one (_PyMutex_LockTimed) waits on."""
+        """The lock object whose mutex (lockobject.lock) a frame inside this one waits on."""
+        if self._mutex_offset is None:
+            try:
+                self._mutex_offset = CStruct("lockobject")["lock"]
+            except (gdb.error, KeyError):
+                return 0
+        wanted = dict(self.MUTEX_ARGS)
         try:
             inner = frame.newer()
-            if inner is None or inner.name() != self.MUTEX_LOCK:
-                return 0
-            m = inner.read_var("m")
-            if m.is_optimized_out:
-                return 0
-            if self._mutex_offset is None:
-                self._mutex_offset = CStruct("lockobject")["lock"]
-            return int(m) - self._mutex_offset
-        except (gdb.error, ValueError, RuntimeError, KeyError):
-            return 0
+            for _ in range(self.MAX_INNER):
+                if inner is None:
+                    break
+                var = wanted.get(inner.name())
+                if var:
+                    v = inner.read_var(var)
+                    if not v.is_optimized_out:
+                        addr = int(v) - self._mutex_offset
+                        if self._is_lock(addr):
+                            return addr
+                inner = inner.newer()
+        except (gdb.error, ValueError, RuntimeError):
+            pass
+        return 0
+
+    def _is_lock(self, addr):
+        try:
+            info = self.objects.type_info(self.mem.u64(addr + self.objects.ob["ob_type"]))
+        except BadRead:
+            return False
+        return info is not None and info[1].endswith("lock")
