@@ -11,7 +11,8 @@ What 3.13 changed from 3.12:
   run); both give the line of the call a calling frame is in, as PyCode_Addr2Line does;
 - the thread state points at its current frame itself (3.12: through tstate->cframe).
 Frames312Chain reads the chain and leaves these three to class constants and one method, so
-that 3.12 is a subclass that names f_code, prev_instr and the cframe.
+that 3.12 is a subclass that only names f_code and prev_instr (reading tstate->cframe is
+Frames311's, inherited).
 """
 import struct
 
