@@ -48,12 +48,17 @@ export class ObjectRecognizer {
       if (rhi > 0xff || (rhi === 0 && u32[(o + this.refOff) >>> 2] === 0)) continue;
       const ti = types.index.get(u32[(o + this.typeOff) >>> 2]!, u32[(o + this.typeOff + 4) >>> 2]!);
       if (ti < 0 || types.pre[ti] !== pre) continue;
-      const request = this.reader.request(u32, o, ti, avail);
+      let request = this.reader.request(u32, o, ti, avail);
       if (request < 0) continue;
       // PyType_GenericAlloc gives var-sized objects one item more than they hold (a sentinel).
       const fixed = types.fixed[ti] === 1;
       if (!blockFits(request, capacity, allocator, fixed, this.alignment) &&
-        (fixed || !blockFits(request + types.itemsize[ti]!, capacity, allocator, false, this.alignment))) continue;
+        (fixed || !blockFits(request + types.itemsize[ti]!, capacity, allocator, false, this.alignment))) {
+        // An allocation sized for a little more than the object says (3.13 inline values).
+        const slack = this.reader.slack;
+        if (slack === 0 || !blockFits(request + slack, capacity, allocator, fixed, this.alignment)) continue;
+        request += slack;
+      }
       this.start = o;
       this.request = request;
       return ti;

@@ -91,7 +91,9 @@ export function forEachDictEntry(mem: WordReader, heap: RawHeap, dict: number, v
   }
   const keys = mem.u64(dict + heap.dict.ma_keys!);
   if (keys <= 0) return;
-  const values = mem.u64(dict + heap.dict.ma_values!);
+  let values = mem.u64(dict + heap.dict.ma_values!);
+  // 3.13: a split dict's ma_values is a PyDictValues, its header before the values.
+  if (values > 0 && heap.managed.values?.kind === 'inline') values += heap.managed.values.header;
   const e = entriesOf(mem, dk, keys);
   if (!e) return;
   for (let k = 0; k < e.count; k++) {

@@ -20,7 +20,15 @@ const MAX_ITEMS = 1e12;
 /** Bytes of an object's start that requestAt copies: enough for every field `request` reads. */
 const HEAD_BYTES = 64;
 
+/** Bytes of 3.13 inline values of n slots: the header, the pointers, the insertion order rounded up to 8. */
+export const inlineValuesBytes = (header: number, n: number): number => header + 8 * n + Math.ceil(n / 8) * 8;
+
 export class ObjectReader {
+  /**
+   * After request(): bytes the object's allocation may hold beyond the request (3.13 inline values
+   * sized for one more slot than their capacity says, see ManagedValues), 0 for most objects.
+   */
+  slack = 0;
   private readonly sizeOff: number;
   /** PEP 393 strs: their size is in their state word; else -1 (2.7's unicode is fixed-size). */
   private readonly strState: number;
@@ -95,8 +103,20 @@ export class ObjectReader {
       if (n > MAX_ITEMS) return -1;
       need += t.itemsize[ti]! * n;
     }
-    // Values kept inline follow the object in its own allocation.
-    if (t.inline[ti]) need += t.valuesSize[ti]!;
+    // Values kept inline follow the object in its own allocation, as many as their capacity byte
+    // says (the class's size when it cannot be read).
+    this.slack = 0;
+    if (t.inline[ti]) {
+      const v = this.values as Extract<RawHeap['managed']['values'], { kind: 'inline' }>;
+      const at = o + t.basicsize[ti]! + v.capacity;
+      if (at < avail) {
+        const capacity = (u32[at >>> 2]! >>> ((at & 3) * 8)) & 0xff;
+        need += inlineValuesBytes(v.header, capacity);
+        this.slack = inlineValuesBytes(v.header, capacity + 1) - inlineValuesBytes(v.header, capacity);
+      } else {
+        need += t.valuesSize[ti]!;
+      }
+    }
     return need + t.pre[ti]!;
   }
 

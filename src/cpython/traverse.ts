@@ -72,8 +72,15 @@ function visitManaged(mem: WordReader, heap: RawHeap, types: TypeTable, o: numbe
       return;
     }
     case 'inline': {
+      // As PyObject_VisitManagedDict: valid inline values are visited instead of the dict (a dict
+      // made from them shares them), as many as their capacity byte says.
       const at = o + types.basicsize[ti]!;
-      if (types.inline[ti] && mem.u8(at + values.valid) > 0) visitValues(at + values.header);
+      if (types.inline[ti] && mem.u8(at + values.valid) > 0) {
+        const capacity = mem.u8(at + values.capacity);
+        const base = at + values.header;
+        for (let k = 0; k < capacity; k++) visit(mem.u64(base + 8 * k));
+        return;
+      }
       break;
     }
   }

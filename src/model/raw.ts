@@ -134,12 +134,16 @@ export interface RawHeap {
  * - 'tagged' (3.12): the word at `offset` is the values array's address + 1 when its low bit is
  *   set, else the dict's address;
  * - 'inline' (3.13): for types with `flags`, the values follow the object (at tp_basicsize): a
- *   header of `header` bytes whose byte `valid` says whether they are in use, then the pointers.
+ *   header of `header` bytes whose byte `valid` says whether they are in use and whose byte
+ *   `capacity` says how many pointers follow, then the pointers, then the insertion order (one byte
+ *   a slot, rounded up to 8). The allocation was sized for `capacity` slots, or for one more when
+ *   the class's shared keys still shrank as it was made (_PyObject_InitInlineValues takes a slot
+ *   off them after _PyType_AllocNoTrack sized the object): a reader accepts either.
  */
 export type ManagedValues =
   | { kind: 'pre-header'; offset: number }
   | { kind: 'tagged'; offset: number }
-  | { kind: 'inline'; flags: number; header: number; valid: number };
+  | { kind: 'inline'; flags: number; header: number; valid: number; capacity: number };
 
 /**
  * How a str's size and text are read:
@@ -257,7 +261,7 @@ const HEAP: Shape = {
   tracked: numbers('offset', 'untracked', 'shift'),
   managed: {
     flags: 'number', pre_header_size: 'number', dict_offset: nullable('number'),
-    values: nullable(variants('kind', { 'pre-header': numbers('offset'), tagged: numbers('offset'), inline: numbers('flags', 'header', 'valid') })),
+    values: nullable(variants('kind', { 'pre-header': numbers('offset'), tagged: numbers('offset'), inline: numbers('flags', 'header', 'valid', 'capacity') })),
   },
   int: { size_offset: 'number', shift: 'number', signed: 'boolean', min_digits: 'number' },
   flags: numbers('managed_dict', 'heaptype', 'have_gc', 'long_subclass', 'list_subclass', 'tuple_subclass', 'bytes_subclass', 'unicode_subclass', 'dict_subclass', 'type_subclass'),

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { strValue } from '../../src/cpython/strings.js';
 import { dictKeysBytes, forEachDictEntry } from '../../src/cpython/dicts.js';
 import { Kind, TypeTable } from '../../src/cpython/types.js';
-import { ObjectReader, itemCount, type BufferSink } from '../../src/cpython/objects.js';
+import { ObjectReader, inlineValuesBytes, itemCount, type BufferSink } from '../../src/cpython/objects.js';
+import { ObjectRecognizer } from '../../src/census/recognizer.js';
+import type { RawHeap } from '../../src/model/raw.js';
 import { traverse } from '../../src/cpython/traverse.js';
 import { FakeMemory, T, heap311, strState } from './cpython-fixture.js';
 
@@ -228,17 +230,57 @@ test('values: tagged in one word (3.12), inline after the object (3.13)', () => 
   mem.set(0x3000 - 24, 0x3500);
   assert.deepEqual(visit(h312, mem, 0x3000), [T.Rec, 0x3500], 'low bit clear: a dict');
 
-  const h313 = { ...heap311(), managed: { flags: 16 | 8, pre_header_size: 16, dict_offset: -24, values: { kind: 'inline', flags: 4, header: 8, valid: 3 } } } as const;
-  h313.types.find((t) => t.name === 'Rec')!.flags |= 4;
+  const h313 = heap313();
   const t313 = new TypeTable(h313);
   const rec = t313.names.indexOf('Rec');
   assert.equal(t313.inline[rec], 1);
-  // Rec: basicsize 16, its inline values (40 bytes) right after, then the pre-header and GC head before.
-  assert.equal(new ObjectReader(t313, h313).request(new FakeMemory().window(0, 64), 0, rec, 64), 16 + 40 + 32);
-  mem.set(0x4000 - 24, 0).set(0x4000 + 16, 0x01000000 /* valid */).set(0x4018, 0xd1).set(0x4020, 0xd2).set(0x4028, 0).set(0x4030, 0);
-  assert.deepEqual(visit(h313, mem, 0x4000), [T.Rec, 0xd1, 0xd2, 0, 0, 0]);
-  mem.set(0x4000 + 16, 0).set(0x4000 - 24, 0x4800);
+  // Rec: basicsize 16, its inline values right after, then the pre-header and GC head before. Its
+  // capacity byte unreadable: the class's size (40 bytes).
+  const r313 = new ObjectReader(t313, h313);
+  assert.equal(r313.request(new FakeMemory().window(0, 64), 0, rec, 16), 16 + 40 + 32);
+  // Its capacity byte says 4 slots: the header, 4 pointers, 4 order bytes rounded up to 8; one
+  // slot more (8 bytes and no more order bytes) may be allocated.
+  const one = new FakeMemory().set(16, 0x01010004);
+  assert.equal(r313.request(one.window(0, 64), 0, rec, 64), 16 + (8 + 32 + 8) + 32);
+  assert.equal(r313.slack, 8);
+  assert.equal(inlineValuesBytes(8, 8), 8 + 64 + 8);
+  assert.equal(inlineValuesBytes(8, 9), 8 + 72 + 16);
+  // As PyObject_VisitManagedDict: valid values (as many as the capacity byte says), not the dict.
+  mem.set(0x4000 - 24, 0x4800).set(0x4000 + 16, 0x01000004 /* valid, capacity 4 */).set(0x4018, 0xd1).set(0x4020, 0xd2).set(0x4028, 0).set(0x4030, 0);
+  assert.deepEqual(visit(h313, mem, 0x4000), [T.Rec, 0xd1, 0xd2, 0, 0]);
+  mem.set(0x4000 + 16, 0x00000004);
   assert.deepEqual(visit(h313, mem, 0x4000), [T.Rec, 0x4800], 'values moved to the dict: only the dict is visited');
+});
+
+/** 3.13's record: inline values with a PyDictValues header (capacity, size, embedded, valid). */
+function heap313(): RawHeap {
+  const h = { ...heap311(), managed: { flags: 16 | 8, pre_header_size: 16, dict_offset: -24, values: { kind: 'inline', flags: 4, header: 8, valid: 3, capacity: 0 } } } as RawHeap;
+  h.types.find((t) => t.name === 'Rec')!.flags |= 4;
+  return h;
+}
+
+test('3.13: a split dict\'s values are after their PyDictValues header', () => {
+  const mem = new FakeMemory();
+  putDict(mem, 0x40000, 0x41000, [[0xe0, 0xf0], [0xe8, 0xf8]], { values: 0x42008 });
+  // ma_values points at the header (capacity 2, size 2, embedded, valid), the values after it.
+  mem.set(0x42000, 0x01010202).set(0x40000 + 40, 0x42000);
+  const out: [number, number][] = [];
+  forEachDictEntry(mem, heap313(), 0x40000, (k, v) => void out.push([k, v]));
+  assert.deepEqual(out, [[0xe0, 0xf0], [0xe8, 0xf8]]);
+});
+
+test('3.13: the recognizer takes an instance whose block was sized for one more inline slot', () => {
+  const h = heap313();
+  const types313 = new TypeTable(h);
+  const recognizer = new ObjectRecognizer(types313, h);
+  const rec = types313.names.indexOf('Rec');
+  // A 160-byte pymalloc block: pre-header and GC head (32), Rec (16), values of capacity 10
+  // (8 + 80 + 16 = 104): 152 bytes, the 160 class. With capacity 9 (8 + 72 + 16 = 96, 144 bytes)
+  // the block is one class too big, unless the allocation had room for 10.
+  for (const [capacity, fits] of [[10, true], [9, true], [7, false]] as const) {
+    const mem = new FakeMemory().zero(0, 160).set(32, 1).set(40, T.Rec).set(48, 0x01000000 | capacity);
+    assert.equal(recognizer.at(mem.window(0, 160), 0, 160, 160, 'pymalloc') === rec, fits, `capacity ${capacity}`);
+  }
 });
 
 test('2.7: tracked by gc_refs, unicode with its own buffer, names as byte strings', () => {

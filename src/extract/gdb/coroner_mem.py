@@ -159,9 +159,16 @@ class Layout:
         while queue:
             st, base = queue.pop(0)
             for f in st.fields():
-                if f.name is None or not hasattr(f, "bitpos"):
+                if not hasattr(f, "bitpos"):
                     continue
                 off = base + f.bitpos // 8
+                if not f.name:
+                    # An anonymous struct or union (3.12+ keeps ob_refcnt in one): its members
+                    # are the enclosing struct's, at its offset.
+                    ft = f.type.strip_typedefs()
+                    if ft.code in (gdb.TYPE_CODE_STRUCT, gdb.TYPE_CODE_UNION):
+                        queue.insert(0, (ft, off))
+                    continue
                 if f.name not in self.off:
                     self.off[f.name] = off
                 ft = f.type.strip_typedefs()

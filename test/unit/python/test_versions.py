@@ -124,6 +124,21 @@ class Registry(unittest.TestCase):
                 module = spec.rpartition(".")[0]
                 self.assertIsNotNone(importlib.util.find_spec("coroner_layouts." + module), spec)
 
+    def test_every_class_is_defined_where_named(self):
+        # The feature modules import gdb, so their classes are looked up in their source.
+        import ast
+
+        import coroner_layouts
+        self.assertIn((3, 13), coroner_layouts.VERSIONS)
+        for version, (_name, features) in coroner_layouts.VERSIONS.items():
+            for spec in features.values():
+                module, _, cls = spec.rpartition(".")
+                path = importlib.util.find_spec("coroner_layouts." + module).origin
+                with open(path, encoding="utf-8") as f:
+                    tree = ast.parse(f.read())
+                classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+                self.assertIn(cls, classes, "%s of %d.%d" % (spec, *version))
+
 
 if __name__ == "__main__":
     unittest.main()

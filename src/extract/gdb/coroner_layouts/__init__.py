@@ -51,6 +51,14 @@ VERSIONS = {
         "locks": "locks_27.Locks27",
         "heap": "heap_27.Heap27",
     }),
+    (3, 13): ("cpython-3.13", {
+        "runtime": "runtime_312.Runtime312",
+        "objects": "objects_313.Objects313",
+        "frames": "frames_313.Frames313",
+        "names": "names_312.Names312",
+        "locks": "locks_313.Locks313",
+        "heap": "heap_313.Heap313",
+    }),
 }
 
 

@@ -33,12 +33,20 @@ class Frames311:
         self.mem = layout.mem
         self.objects = layout.objects
         self.ts = layout.runtime.ts
-        self.cf = CStruct("_PyCFrame")
         self.fr = CStruct("_PyInterpreterFrame")
         self.fo = CStruct("PyFrameObject")
         self.co = CStruct("PyCodeObject")
         self._codes = {}
         self._lines = {}
+        self._init_current_frame()
+
+    def _init_current_frame(self):
+        self.cf = CStruct("_PyCFrame")
+
+    def current_frame(self, tstate):
+        """The thread state's innermost _PyInterpreterFrame (0: none): tstate->cframe->current_frame."""
+        cframe = self.mem.u64(tstate + self.ts["cframe"])
+        return self.mem.u64(cframe + self.cf["current_frame"]) if cframe else 0
 
     def python_frames(self, tstate, warn):
         """[{"function", "file", "line", "is_entry", "locals": [(name, kind, addr)]}], innermost
@@ -47,8 +55,7 @@ class Frames311:
         mem = self.mem
         fr = self.fr
         try:
-            cframe = mem.u64(tstate + self.ts["cframe"])
-            frame = mem.u64(cframe + self.cf["current_frame"]) if cframe else 0
+            frame = self.current_frame(tstate)
         except BadRead as e:
             warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
             return frames
@@ -94,9 +101,13 @@ class Frames311:
             "function": info["name"],
             "file": info["filename"],
             "line": line,
-            "is_entry": bool(raw[fr["is_entry"]]),
+            "is_entry": self._is_entry(raw),
             "locals": self._locals(frame, info),
         }
+
+    def _is_entry(self, raw):
+        """Whether the frame was entered from C (3.11: its is_entry flag)."""
+        return bool(raw[self.fr["is_entry"]])
 
     def _locals(self, frame, info):
         out = []

@@ -119,7 +119,7 @@ class Heap311:
                     "dictoffset": i64_at(raw, tp["tp_dictoffset"]),
                     "slots": self._object_slots(raw, flags),
                 })
-                subclasses = u64_at(raw, tp["tp_subclasses"])
+                subclasses = self._subclasses(t, raw, flags)
                 if subclasses:
                     for _key, ref in o.dict_items(subclasses):
                         sub = mem.u64(ref + wr_object)
@@ -129,6 +129,10 @@ class Heap311:
             except (BadRead, ValueError, UnicodeError) as e:
                 warn("type table: cannot read the type at 0x%x: %s" % (t, e))
         return out
+
+    def _subclasses(self, t, raw, flags):
+        """The dict of weakrefs to a type's subclasses (its tp_subclasses), or 0."""
+        return u64_at(raw, self.objects.tp["tp_subclasses"])
 
     def _object_slots(self, raw, flags):
         """Offsets of the object references a class's __slots__ add (its tp_members of object type):
@@ -174,6 +178,10 @@ class Heap311:
         except gdb.MemoryError as e:
             warn("pymalloc: cannot read the arena table: %s" % e)
             return None
+        return self._pymalloc_record(arenas, maxarenas)
+
+    def _pymalloc_record(self, arenas, maxarenas):
+        """The pymalloc record, given the arena table's address and length."""
         pool = CStruct("struct pool_header")
         align = self.PYMALLOC_ALIGNMENT
         return {

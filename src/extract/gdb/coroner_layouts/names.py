@@ -18,6 +18,8 @@ WCHAR = 4  # wchar_t on Linux
 class Names:
     # Include/cpython/initconfig.h: PyConfig.orig_argv (3.10+), a PyWideStringList.
     ARGV_PATH = "config.orig_argv"
+    # PyInterpreterState's sys.modules dict (3.12 on: imports.modules).
+    MODULES_PATH = "modules"
 
     def __init__(self, layout):
         self.mem = layout.mem
@@ -48,7 +50,7 @@ class Names:
         return names
 
     def _module(self, interp, name):
-        modules = self.mem.u64(interp + self.runtime.is_["modules"])
+        modules = self.mem.u64(interp + field_path_offset("PyInterpreterState", self.MODULES_PATH))
         return self.objects.dict_get_str(modules, name) if modules else 0
 
     def argv(self, warn):

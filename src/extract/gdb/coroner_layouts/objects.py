@@ -180,6 +180,8 @@ class Objects311:
     PYLONG_SHIFT = 30
     INT_MIN_DIGITS = 1
     DICT_KEYS = DictKeys311
+    # Include/cpython/unicodeobject.h: PyASCIIObject.state has a `ready` bit (3.3 to 3.11).
+    STR_READY = True
 
     def __init__(self, layout):
         self.mem = layout.mem
@@ -208,7 +210,8 @@ class Objects311:
         self.st_kind = bitfield("PyASCIIObject", "state", "kind")
         self.st_compact = bitfield("PyASCIIObject", "state", "compact")
         self.st_ascii = bitfield("PyASCIIObject", "state", "ascii")
-        self.st_ready = bitfield("PyASCIIObject", "state", "ready")
+        # 3.12 dropped the ready bit (every str is ready) with the legacy wstr forms.
+        self.st_ready = bitfield("PyASCIIObject", "state", "ready") if self.STR_READY else None
 
         self.type_kinds = {}
         for sym, kind in _TYPE_SYMBOLS.items():
@@ -420,7 +423,7 @@ class Objects311:
             raise ValueError("implausible str length")
         state = mem.u32(addr + a["state"])
         kind = bits(state, self.st_kind)
-        if not bits(state, self.st_ready) or kind not in (1, 2, 4):
+        if (self.st_ready is not None and not bits(state, self.st_ready)) or kind not in (1, 2, 4):
             raise ValueError("str not ready")
         if bits(state, self.st_compact):
             data = addr + (a.size if bits(state, self.st_ascii) else self.cu.size)

@@ -1,0 +1,96 @@
+"""Python frames of 3.13: the _PyInterpreterFrame chain as 3.12 changed it, with 3.13's names.
+
+What 3.12 changed from 3.11 (and 3.13 keeps):
+- no is_entry flag: each _PyEval_EvalFrameDefault call links a frame of its own C stack into
+  the chain (owner FRAME_OWNED_BY_CSTACK, a shim that runs no code). The Python frame just
+  inside such a shim is the one that call entered; the shim itself is not shown.
+- _frameowner gained FRAME_OWNED_BY_CSTACK (3).
+What 3.13 changed from 3.12:
+- the frame's code object is f_executable (3.12: f_code);
+- the frame keeps the instruction it is running, instr_ptr (3.12: prev_instr, the last one
+  run); both give the line of the call a calling frame is in, as PyCode_Addr2Line does;
+- the thread state points at its current frame itself (3.12: through tstate->cframe).
+Frames312Chain reads the chain and leaves these three to class constants and one method, so
+that 3.12 is a subclass that only names f_code and prev_instr (reading tstate->cframe is
+Frames311's, inherited).
+"""
+import struct
+
+from coroner_layouts.frames_311 import CODE_UNIT, MAX_FRAMES, Frames311
+from coroner_mem import BadRead, u64_at
+
+
+class Frames312Chain(Frames311):
+    # Include/internal/pycore_frame.h (3.12, 3.13): enum _frameowner
+    FRAME_OWNED_BY_THREAD = 0
+    FRAME_OWNED_BY_GENERATOR = 1
+    FRAME_OWNED_BY_FRAME_OBJECT = 2
+    FRAME_OWNED_BY_CSTACK = 3
+    # The member of _PyInterpreterFrame that holds the code object, and the one that says where
+    # the frame is in it (set by a subclass).
+    CODE_FIELD = None
+    INSTR_FIELD = None
+
+    def python_frames(self, tstate, warn):
+        """As Frames311.python_frames: innermost first, shims left out, entry frames marked."""
+        frames = []
+        mem = self.mem
+        fr = self.fr
+        try:
+            frame = self.current_frame(tstate)
+        except BadRead as e:
+            warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
+            return frames
+        code_off = fr[self.CODE_FIELD]
+        instr_off = fr[self.INSTR_FIELD]
+        owner_off = fr["owner"]
+        prev_off = fr["previous"]
+        seen = set()
+        last = None  # the last Python frame appended: the one a shim after it marks as an entry
+        while frame:
+            if frame in seen or len(seen) >= MAX_FRAMES:
+                warn("thread state 0x%x: frame chain loops or is too long at 0x%x" % (tstate, frame))
+                break
+            seen.add(frame)
+            try:
+                raw = mem.read(frame, fr.size)
+            except BadRead:
+                warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
+                break
+            owner = raw[owner_off]
+            previous = u64_at(raw, prev_off)
+            if owner == self.FRAME_OWNED_BY_CSTACK:
+                if last is not None:
+                    last["is_entry"] = True
+                last = None
+                frame = previous
+                continue
+            code = u64_at(raw, code_off)
+            instr = u64_at(raw, instr_off)
+            try:
+                info = self._code(code)
+                if owner == self.FRAME_OWNED_BY_GENERATOR or instr >= info["code_start"] + CODE_UNIT * info["firsttraceable"]:
+                    last = self._frame(frame, raw, info, instr)
+                    frames.append(last)
+                # else: an incomplete frame (not yet at its first RESUME); Python hides it too
+            except (BadRead, ValueError, UnicodeError, struct.error) as e:
+                warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
+                last = {"function": "<unknown>", "file": "<unknown>", "line": 0, "is_entry": False, "locals": []}
+                frames.append(last)
+            frame = previous
+        return frames
+
+    def _is_entry(self, raw):
+        return False  # python_frames marks the frame when it reads the shim behind it
+
+
+class Frames313(Frames312Chain):
+    CODE_FIELD = "f_executable"
+    INSTR_FIELD = "instr_ptr"
+
+    def _init_current_frame(self):
+        self.current_frame_off = self.ts["current_frame"]
+
+    def current_frame(self, tstate):
+        """tstate->current_frame (3.12: tstate->cframe->current_frame, as Frames311 reads it)."""
+        return self.mem.u64(tstate + self.current_frame_off)
