@@ -86,7 +86,7 @@ export function glibcStats(memory: CoreMemory, g: RawGlibc): GlibcStats {
         a.fastCount++;
         a.fastSize += size;
         stats.fastbinChunks.add(p);
-        p = reveal(p + 16, u64(p + 16));
+        p = g.safe_linking ? reveal(p + 16, u64(p + 16)) : u64(p + 16);
       }
     }
     for (let i = 1; i < NBINS; i++) {

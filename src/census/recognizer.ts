@@ -6,6 +6,7 @@ import type { RawHeap } from '../model/raw.js';
 import { blockFits, type BlockAllocator } from '../allocators/blocks.js';
 import { ObjectReader } from '../cpython/objects.js';
 import type { TypeTable } from '../cpython/types.js';
+import { u64At } from '../base/words.js';
 
 /**
  * Reads objects out of a window of memory: `u32` views the window (4-byte aligned), offsets are
@@ -46,7 +47,7 @@ export class ObjectRecognizer {
       // The refcount first: it rules out most blocks that hold no object (pointers, text) cheaply.
       const rhi = u32[(o + this.refOff + 4) >>> 2]!;
       if (rhi > 0xff || (rhi === 0 && u32[(o + this.refOff) >>> 2] === 0)) continue;
-      const ti = types.index.get(u32[(o + this.typeOff) >>> 2]!, u32[(o + this.typeOff + 4) >>> 2]!);
+      let ti = types.index.get(u32[(o + this.typeOff) >>> 2]!, u32[(o + this.typeOff + 4) >>> 2]!);
       if (ti < 0 || types.pre[ti] !== pre) continue;
       let request = this.reader.request(u32, o, ti, avail);
       if (request < 0) continue;
@@ -59,6 +60,8 @@ export class ObjectRecognizer {
         if (slack === 0 || !blockFits(request + slack, capacity, allocator, fixed, this.alignment)) continue;
         request += slack;
       }
+      // 2.7: an old-style instance is counted by its class.
+      if (ti === types.instanceType && o + types.classOffset + 8 <= avail) ti = types.classOf(u64At(u32, o + types.classOffset));
       this.start = o;
       this.request = request;
       return ti;

@@ -45,10 +45,21 @@ export class TypeTable {
   readonly inline: Uint8Array;
   readonly dictoffset: Float64Array;
   readonly slots: number[][] = [];
+  /** 2.7: the index of `instance` (-1 elsewhere), where its instances name their class, and the classes' rows. */
+  readonly instanceType: number = -1;
+  readonly classOffset: number = 0;
+  private readonly classes: AddressIndex | null = null;
+  private readonly firstClass: number = 0;
 
   constructor(heap: RawHeap) {
-    const n = heap.types.length;
-    this.address = Float64Array.from(heap.types, (t) => t.address);
+    // Old-style classes (2.7) come after the types, as types of their own that share `instance`'s
+    // layout: the census and the collector's graph count their instances by class.
+    const old = heap.old_style ?? null;
+    const instance = old ? heap.types.find((t) => t.address === old.instance_type) : undefined;
+    const classes = instance && old ? old.classes : [];
+    const all: RawType[] = [...heap.types, ...classes.map((c) => ({ ...instance!, name: c.name, module: c.module }))];
+    const n = all.length;
+    this.address = Float64Array.from(all, (t) => t.address);
     this.basicsize = new Float64Array(n);
     this.itemsize = new Float64Array(n);
     this.pre = new Int32Array(n);
@@ -65,7 +76,7 @@ export class TypeTable {
     this.dictoffset = new Float64Array(n);
     const f = heap.flags;
     this.index = new AddressIndex(heap.types.map((t) => t.address));
-    heap.types.forEach((t, i) => {
+    all.forEach((t, i) => {
       this.names.push(t.name);
       this.modules.push(t.module);
       this.basicsize[i] = t.basicsize;
@@ -83,6 +94,18 @@ export class TypeTable {
       this.slots.push(t.slots ?? []);
     });
     this.preCandidates = [...new Set(this.pre)].sort((a, b) => a - b);
+    if (instance && old) {
+      this.instanceType = heap.types.indexOf(instance);
+      this.classOffset = old.class_offset;
+      this.classes = new AddressIndex(classes.map((c) => c.address));
+      this.firstClass = heap.types.length;
+    }
+  }
+
+  /** The row of an `instance` whose in_class is `cls`: its class's, when the class is known. */
+  classOf(cls: number): number {
+    const k = this.classes ? this.classes.getNumber(cls) : -1;
+    return k >= 0 ? this.firstClass + k : this.instanceType;
   }
 
   get length(): number {

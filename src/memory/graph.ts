@@ -71,7 +71,8 @@ export class ObjectGraph {
     for (let i = 0; i < n; i++) {
       const o = tracked.address[i]!;
       const t = this.mem.u64(o + heap.object.type);
-      type[i] = Math.max(0, types.index.get(lo32(t), hi32(t)));
+      const ti = Math.max(0, types.index.get(lo32(t), hi32(t)));
+      type[i] = ti === types.instanceType ? types.classOf(this.mem.u64(o + types.classOffset)) : ti;
       gcRefs[i] = Math.min(Math.max(this.mem.u64(o + heap.object.refcnt), 0), 0x7fffffff);
     }
     this.gcRefs = gcRefs;

@@ -126,6 +126,11 @@ export interface RawHeap {
   pymalloc: RawPymalloc | null;
   gc: RawGc | null;
   glibc: RawGlibc | null;
+  /**
+   * 2.7's old-style classes: every instance is of type `instance` and names its class at
+   * class_offset; the census names those of these classes by their class.
+   */
+  old_style?: { instance_type: number; class_offset: number; classes: { address: number; name: string; module: string | null }[] } | null;
 }
 
 /**
@@ -229,6 +234,8 @@ export interface RawGlibc {
   mp: number;
   /** Hex text: a 64-bit random value. */
   tcache_key: string | null;
+  /** Whether free-list links are mangled (safe-linking, glibc 2.32 on): fd = pointer ^ (its own address >> 12). */
+  safe_linking: boolean;
   malloc_state: { sizeof: number; top: number; next: number; system_mem: number; fastbinsY: number; bins: number };
   malloc_par: { sizeof: number; sbrk_base: number; n_mmaps: number; mmapped_mem: number; mmap_threshold: number };
   heap_info: { sizeof: number; ar_ptr: number; prev: number; size: number };
@@ -291,12 +298,13 @@ const HEAP: Shape = {
   }),
   gc: nullable({ enabled: 'boolean', collecting: 'boolean', generations: [numbers('head', 'threshold', 'count')], permanent: 'number', garbage: 'number' }),
   glibc: nullable({
-    main_arena: 'number', mp: 'number', tcache_key: nullable('string'),
+    main_arena: 'number', mp: 'number', tcache_key: nullable('string'), safe_linking: 'boolean',
     malloc_state: numbers('sizeof', 'top', 'next', 'system_mem', 'fastbinsY', 'bins'),
     malloc_par: numbers('sizeof', 'sbrk_base', 'n_mmaps', 'mmapped_mem', 'mmap_threshold'),
     heap_info: numbers('sizeof', 'ar_ptr', 'prev', 'size'),
     heap_max: 'number',
   }),
+  old_style: nullable({ instance_type: 'number', class_offset: 'number', classes: [{ address: 'number', name: 'string', module: nullable('string') }] }),
 };
 
 const EXTRACTION: Shape = {

@@ -19,6 +19,7 @@ const G: RawGlibc = {
   main_arena: 0x7ffff7e19100,
   mp: 0x7ffff7e1a200,
   tcache_key: '5a5a1234deadbeef',
+  safe_linking: true,
   malloc_state: { sizeof: 2200, top: 96, next: 2160, system_mem: 2184, fastbinsY: 16, bins: 112 },
   malloc_par: { sizeof: 112, sbrk_base: 72, n_mmaps: 40, mmapped_mem: 56, mmap_threshold: 16 },
   heap_info: { sizeof: 48, ar_ptr: 0, prev: 8, size: 16 },

@@ -236,6 +236,7 @@ def glibc(mem, warn):
     except (gdb.error, KeyError) as e:
         warn("glibc: malloc's structures are not in the debug info (apt-get install libc6-dbg): %s" % e)
         return None
+    version = _glibc_version(mem)
     key_at = minimal_symbol("tcache_key")
     tcache_key = None
     if key_at is not None:
@@ -252,7 +253,20 @@ def glibc(mem, warn):
         "malloc_par": par,
         "heap_info": heap,
         "heap_max": GLIBC_HEAP_MAX,
+        # Safe-linking came with 2.32; an unknown version is taken for a recent one.
+        "safe_linking": version is None or version >= (2, 32),
     }
+
+
+def _glibc_version(mem):
+    """(major, minor) of the process's glibc, from the version string libc carries, or None."""
+    at = minimal_symbol("__libc_version")
+    try:
+        text = mem.cstring(at, 16) if at is not None else ""
+    except BadRead:
+        return None
+    parts = text.split(".")
+    return (int(parts[0]), int(parts[1])) if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None
 
 
 def _offsets(struct, names):

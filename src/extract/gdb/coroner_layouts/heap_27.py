@@ -64,6 +64,38 @@ class Heap27(Heap311):
             "pymalloc": self.pymalloc(warn),
             "gc": self.gc_state(warn),
             "glibc": glibc(self.mem, warn),
+            "old_style": self.old_style(warn),
+        }
+
+    def old_style(self, warn):
+        """Instances of old-style classes are all of type `instance`: the census names them by
+        their class (in_class). The classes are found where programs keep them, in the modules'
+        globals; an instance of a class defined elsewhere (inside a function) stays `instance`."""
+        o = self.objects
+        mem = self.mem
+        class_type = address_of("PyClass_Type")
+        cl = CStruct("PyClassObject")
+        classes = {}
+        try:
+            interp = self.layout.runtime.interpreters()[0]
+            modules = mem.u64(interp + CStruct("PyInterpreterState")["modules"])
+            for _name, module in o.dict_items(modules):
+                if len(classes) >= MAX_TYPES:
+                    break
+                module_dict = mem.u64(module + o.mo["md_dict"]) if module else 0
+                if not module_dict or module == o.none_addr:
+                    continue
+                for _key, value in o.dict_items(module_dict):
+                    if value and value not in classes and mem.u64(value + o.ob["ob_type"]) == class_type:
+                        module_name = _dict_get(o, mem.u64(value + cl["cl_dict"]), "__module__")
+                        classes[value] = {"address": value, "name": o.str_value(mem.u64(value + cl["cl_name"])) or "?",
+                                          "module": module_name}
+        except (BadRead, ValueError, IndexError, gdb.error) as e:
+            warn("census: old-style classes not found (their instances count as `instance`): %s" % e)
+        return {
+            "instance_type": address_of("PyInstance_Type"),
+            "class_offset": CStruct("PyInstanceObject")["in_class"],
+            "classes": list(classes.values()),
         }
 
     def types(self, warn):
@@ -77,6 +109,13 @@ class Heap27(Heap311):
         seen = {base}
         queue = [base]
         out = []
+        # What the collector's traverse of old-style instances and classes follows: their fields
+        # (tp_dictoffset is 0 for both, so the dicts are among them).
+        inst, cl = CStruct("PyInstanceObject"), CStruct("PyClassObject")
+        old_style_slots = {
+            address_of("PyInstance_Type"): [inst["in_class"], inst["in_dict"]],
+            address_of("PyClass_Type"): [cl[f] for f in ("cl_bases", "cl_dict", "cl_name", "cl_getattr", "cl_setattr", "cl_delattr")],
+        }
         while queue and len(out) < MAX_TYPES:
             t = queue.pop()
             try:
@@ -97,7 +136,7 @@ class Heap27(Heap311):
                     "values_size": 0,
                     "values_count": 0,
                     "dictoffset": i64_at(raw, tp["tp_dictoffset"]),
-                    "slots": self._object_slots(raw, flags),
+                    "slots": old_style_slots.get(t) or self._object_slots(raw, flags),
                 })
                 subclasses = u64_at(raw, tp["tp_subclasses"])
                 if subclasses:
@@ -244,3 +283,13 @@ class Heap27(Heap311):
         except (BadRead, KeyError, gdb.error) as e:
             warn("gc: cannot read the collector's state: %s" % e)
             return None
+
+
+def _dict_get(objects, d, name):
+    """The text of d[name] for a str key, or None."""
+    if not d:
+        return None
+    for key, value in objects.dict_items(d):
+        if key and objects.str_value(key) == name:
+            return objects.str_value(value)
+    return None
