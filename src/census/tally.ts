@@ -7,7 +7,7 @@ import type { RawHeap } from '../model/raw.js';
 import type { CoreMemory } from '../core/core-memory.js';
 import { Column, concat } from '../base/column.js';
 import { ObjectReader, type BufferSink } from '../cpython/objects.js';
-import { dictKeysBytes, dictKeysHeaderBytes } from '../cpython/dicts.js';
+import { dictKeysBytes, dictKeysHeaderBytes, splitValuesBytes } from '../cpython/dicts.js';
 import type { TypeTable } from '../cpython/types.js';
 import { bufferBytes, type SmallRequests } from '../allocators/blocks.js';
 import type { BlockVisitor } from '../allocators/pymalloc.js';
@@ -37,6 +37,8 @@ export class Tally implements BufferSink {
   /** Key tables of the dicts seen, to read after the walk: addresses, and owners when not plain dicts. */
   private keys: number[] = [];
   private keysOwner = new Map<number, number>();
+  /** Split dicts that own a values array sized from their key table: [keys, values, owner] triples. */
+  private split: number[] = [];
   private readonly dictType: number;
   private readonly reader: ObjectReader;
   private readonly small: SmallRequests;
@@ -64,9 +66,10 @@ export class Tally implements BufferSink {
     if (n > this.small.threshold && pointer !== 0) this.owned.push(pointer);
   }
 
-  dictKeys(keys: number, ti: number): void {
+  dictKeys(keys: number, ti: number, values = 0): void {
     this.keys.push(keys);
     if (ti !== this.dictType) this.keysOwner.set(keys, ti);
+    if (values > 0) this.split.push(keys, values, ti);
   }
 
   /** An object of type ti at byte offset o of the window, in a block of `block` bytes. */
@@ -96,7 +99,7 @@ export class Tally implements BufferSink {
    * key tables must be resolved first (each worker reads its own, in parallel).
    */
   parts(): TallyParts {
-    if (this.keys.length) throw new Error('resolve the dict key tables before taking the parts of a tally');
+    if (this.keys.length || this.split.length) throw new Error('resolve the dict key tables before taking the parts of a tally');
     const f64 = (n: number): Float64Array => new Float64Array(n);
     // Merged tallies come first: the workers walk pymalloc in address order, this thread what follows.
     const tracked = [...this.mergedTracked.splice(0).map((t) => t.address), this.tracked.detach()];
@@ -138,8 +141,14 @@ export class Tally implements BufferSink {
       const owner = this.keysOwner.size === 0 ? this.dictType : this.keysOwner.get(addr) ?? this.dictType;
       this.buffer(owner, bytes, addr);
     }
+    for (let i = 0; i < this.split.length; i += 3) {
+      const at = header > 0 ? window.at(this.split[i]!, header) : -1;
+      const bytes = at < 0 ? -1 : splitValuesBytes(k, window.buf, at);
+      if (bytes > 0) this.buffer(this.split[i + 2]!, bytes, this.split[i + 1]!);
+    }
     this.keys = [];
     this.keysOwner.clear();
+    this.split = [];
   }
 
   rows(): CensusRow[] {

@@ -39,6 +39,19 @@ export function dictKeysBytes(dk: RawDictKeys, head: Buffer, at: number): number
   }
 }
 
+/**
+ * The bytes of the values array of a split dict whose shared key object's header is in `head`
+ * at `at`, or -1 where the format gives no such array to the dict. 'sized' (3.6 to 3.10): the
+ * dict owns an array of USABLE_FRACTION(dk_size) pointers (dictobject.c: new_values). 'log2'
+ * (3.11 on) keeps a managed instance's values with the instance (RawHeap.managed.values).
+ */
+export function splitValuesBytes(dk: RawDictKeys, head: Buffer, at: number): number {
+  if (dk.format !== 'sized') return -1;
+  const size = Number(head.readBigInt64LE(at + dk.size));
+  if (size < 8 || size > 2 ** 40 || (size & (size - 1)) !== 0) return -1;
+  return 8 * usable(dk, size);
+}
+
 /** Where a key object's entries are, and how they are laid out. */
 interface Entries {
   at: number;

@@ -11,8 +11,11 @@ import { Kind, type TypeTable } from './types.js';
 export interface BufferSink {
   /** An out-of-line buffer of n bytes at `pointer`, owned by an object of type ti. */
   buffer(ti: number, n: number, pointer: number): void;
-  /** A dict's key table, whose size is read later (see dictKeysBytes). */
-  dictKeys(keys: number, ti: number): void;
+  /**
+   * A dict's key table, whose size is read later (see dictKeysBytes); `values`, when not 0, is the
+   * values array of a split dict that owns it, sized from the key table too (splitValuesBytes).
+   */
+  dictKeys(keys: number, ti: number, values?: number): void;
 }
 
 /** More items than any object holds: a size beyond it is damage, not an object. */
@@ -171,7 +174,9 @@ export class ObjectReader {
           // A small dict keeps its table inside the object.
           if (table !== 0 && table !== base + o + dk.smalltable) sink.buffer(ti, (u64At(u32, o + dk.mask) + 1) * dk.entry, table);
         } else if (o + h.dict.ma_keys! + 8 <= avail) {
-          sink.dictKeys(u64At(u32, o + h.dict.ma_keys!), ti);
+          // Before 3.11 a split dict owns its values array ('sized' keys).
+          const values = dk.format === 'sized' && h.dict.ma_values !== null && o + h.dict.ma_values + 8 <= avail ? u64At(u32, o + h.dict.ma_values) : 0;
+          sink.dictKeys(u64At(u32, o + h.dict.ma_keys!), ti, values);
         }
         break;
       }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { strValue } from '../../src/cpython/strings.js';
-import { dictKeysBytes, forEachDictEntry } from '../../src/cpython/dicts.js';
+import { dictKeysBytes, forEachDictEntry, splitValuesBytes } from '../../src/cpython/dicts.js';
 import { Kind, TypeTable } from '../../src/cpython/types.js';
 import { ObjectReader, inlineValuesBytes, itemCount, type BufferSink } from '../../src/cpython/objects.js';
 import { ObjectRecognizer } from '../../src/census/recognizer.js';
@@ -183,6 +183,20 @@ test("'sized' key tables (3.6 to 3.10): sizes by dk_size with 1-, 2- and 4-byte 
   const seen: number[][] = [];
   forEachDictEntry(mem, h39, 0x100, (k, v) => void seen.push([k, v]));
   assert.deepEqual(seen, [[0xa1, 0xb1], [0xa2, 0xb2]]);
+});
+
+test("split dicts before 3.11 own a values array of USABLE_FRACTION(dk_size) pointers", () => {
+  const sized = { format: 'sized', header_size: 40, size: 8, nentries: 32, entry_general: 24, key_general: 8, value_general: 16, usable_num: 2, usable_den: 3 } as const;
+  const head = (size: number): Buffer => {
+    const b = Buffer.alloc(48);
+    b.writeBigInt64LE(BigInt(size), 8 + 8);
+    return b;
+  };
+  assert.equal(splitValuesBytes(sized, head(8), 8), 8 * 5);
+  assert.equal(splitValuesBytes(sized, head(64), 8), 8 * 42);
+  assert.equal(splitValuesBytes(sized, head(12), 8), -1, 'not a power of two: damage');
+  // 3.11 keeps a managed instance's values with the instance, not with the dict.
+  assert.equal(splitValuesBytes(heap311().dict_keys, head(8), 8), -1);
 });
 
 test("'table' dicts (2.7): the dict's own table, small inside the object, large in a buffer; empty slots skipped", () => {

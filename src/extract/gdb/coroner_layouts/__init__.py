@@ -59,6 +59,33 @@ VERSIONS = {
         "locks": "locks_313.Locks313",
         "heap": "heap_313.Heap313",
     }),
+    # The "<= 3.10" family: PyFrameObject frames, 'sized' dict keys, no managed dicts, the 16-byte
+    # PyGC_Head. 3.9 is read on real cores (Debian 3.9.2); 3.10 and 3.8 are written from the
+    # sources and their DWARF names, not yet checked on a core.
+    (3, 10): ("cpython-3.10", {
+        "runtime": "runtime_310.Runtime310",
+        "objects": "objects_310.Objects310",
+        "frames": "frames_310.Frames310",
+        "names": "names.Names",
+        "locks": "locks.Locks",
+        "heap": "heap_310.Heap310",
+    }),
+    (3, 9): ("cpython-3.9", {
+        "runtime": "runtime_310.Runtime310",
+        "objects": "objects_310.Objects310",
+        "frames": "frames_310.Frames39",
+        "names": "names_310.Names39",
+        "locks": "locks.Locks",
+        "heap": "heap_310.Heap39",
+    }),
+    (3, 8): ("cpython-3.8", {
+        "runtime": "runtime_310.Runtime310",
+        "objects": "objects_310.Objects310",
+        "frames": "frames_310.Frames39",
+        "names": "names_310.Names38",
+        "locks": "locks.Locks",
+        "heap": "heap_310.Heap38",
+    }),
 }
 
 

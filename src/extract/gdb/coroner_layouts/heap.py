@@ -202,8 +202,7 @@ class Heap311:
     def gc_state(self, warn):
         mem = self.mem
         try:
-            interp = self.layout.runtime.interpreters()[0]
-            gc = interp + field_path_offset("PyInterpreterState", "gc")
+            gc = self._gc_address()
             st = CStruct("struct _gc_runtime_state")
             gen = CStruct("struct gc_generation")
             heads = []
@@ -221,6 +220,11 @@ class Heap311:
         except (BadRead, IndexError, KeyError, gdb.error) as e:
             warn("gc: cannot read the collector's state: %s" % e)
             return None
+
+    def _gc_address(self):
+        """The collector's state (struct _gc_runtime_state): in the interpreter state from 3.9 on."""
+        interp = self.layout.runtime.interpreters()[0]
+        return interp + field_path_offset("PyInterpreterState", "gc")
 
 
 def glibc(mem, warn):
