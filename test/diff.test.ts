@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { archiveOfCores } from '../scripts/lib/archive-bench.js';
-import { fixture, ingestFresh, runCli, tempDb, tempDir, truthOf } from './helpers.js';
+import { analyzedPythons, coreOf, fixture, ingestFresh, runCli, tempDb, tempDir, truthOf } from './helpers.js';
 
 interface DiffJson {
   a: { id: number };
@@ -20,9 +20,9 @@ interface DiffJson {
   gate: { tripped: boolean; checks: { spec: string; tripped: boolean; reason: string }[] };
 }
 
-async function censusSeries() {
-  const cores = [await fixture('census', 1), await fixture('census', 2), await fixture('census', 3)];
-  const db = ingestFresh(cores.map((c) => c.core));
+async function censusSeries(python = '3.11') {
+  const cores = [await coreOf(python, 'census', 1), await coreOf(python, 'census', 2), await coreOf(python, 'census', 3)];
+  const db = ingestFresh(cores.map((c) => c.core), cores[0]!.ingestArgs);
   const series = JSON.parse(runCli(['series', '--db', db, '--json']).stdout) as { name: string; dumps: number[] }[];
   const list = JSON.parse(runCli(['list', '--db', db, '--json']).stdout) as { id: number; path: string }[];
   const idOf = (core: string): number => list.find((d) => d.path === core)!.id;
@@ -38,28 +38,30 @@ test('a process dumped three times is one series, ordered by capture time', asyn
   assert.deepEqual(series[0]!.dumps, ids, 'first, second, third checkpoint');
 });
 
-test('diff first → last: the exact growth of the cached class, and the dict and module global that hold it', async () => {
-  const { cores, db, ids } = await censusSeries();
-  const [first, , last] = cores.map(truthOf);
-  const r = runCli(['diff', String(ids[0]), String(ids[2]), '--db', db, '--json', '--top', '50']);
-  assert.equal(r.code, 0, r.stderr);
-  const d = JSON.parse(r.stdout) as DiffJson;
-  assert.ok(d.grew);
-  const rec = d.types.find((t) => t.type === 'OrderRecord' && t.module === '__main__')!;
-  assert.equal(rec.count_a, count(first!, 'OrderRecord'));
-  assert.equal(rec.count_b, count(last!, 'OrderRecord'));
-  assert.equal(rec.count_delta, count(last!, 'OrderRecord') - count(first!, 'OrderRecord'));
-  assert.ok(rec.bytes_delta > 0);
-  assert.ok(d.memory.census!.delta > 0 && d.memory.writable!.delta > 0, 'the memory breakdown grew');
-  const holder = d.holders.find((h) => h.type === 'OrderRecord')!;
-  assert.ok(holder, `holders: ${JSON.stringify(d.holders)}`);
-  assert.equal(holder.held, count(last!, 'OrderRecord'), 'every record is held by the cache');
-  assert.match(holder.summary, /dict with [\d,]+ entries.*the global `CACHE` of module `__main__`/);
-  assert.deepEqual(holder.path.slice(0, 1), ['module __main__']);
-  assert.ok(holder.path.some((p) => p.startsWith('["CACHE"] → dict')), holder.path.join('\n'));
-  const text = runCli(['diff', String(ids[0]), String(ids[2]), '--db', db]);
-  assert.match(text.stdout, /Who holds the growth:\n.*OrderRecord are held by one dict/);
-});
+for (const py of await analyzedPythons()) {
+  test(`diff first → last [python ${py.id}]: the exact growth of the cached class, and the dict and module global that hold it`, async () => {
+    const { cores, db, ids } = await censusSeries(py.id);
+    const [first, , last] = cores.map(truthOf);
+    const r = runCli(['diff', String(ids[0]), String(ids[2]), '--db', db, '--json', '--top', '50']);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as DiffJson;
+    assert.ok(d.grew);
+    const rec = d.types.find((t) => t.type === 'OrderRecord' && t.module === '__main__')!;
+    assert.equal(rec.count_a, count(first!, 'OrderRecord'));
+    assert.equal(rec.count_b, count(last!, 'OrderRecord'));
+    assert.equal(rec.count_delta, count(last!, 'OrderRecord') - count(first!, 'OrderRecord'));
+    assert.ok(rec.bytes_delta > 0);
+    assert.ok(d.memory.census!.delta > 0 && d.memory.writable!.delta > 0, 'the memory breakdown grew');
+    const holder = d.holders.find((h) => h.type === 'OrderRecord')!;
+    assert.ok(holder, `holders: ${JSON.stringify(d.holders)}`);
+    assert.equal(holder.held, count(last!, 'OrderRecord'), 'every record is held by the cache');
+    assert.match(holder.summary, /dict with [\d,]+ entries.*the global `CACHE` of module `__main__`/);
+    assert.deepEqual(holder.path.slice(0, 1), ['module __main__']);
+    assert.ok(holder.path.some((p) => p.startsWith('["CACHE"] → dict')), holder.path.join('\n'));
+    const text = runCli(['diff', String(ids[0]), String(ids[2]), '--db', db]);
+    assert.match(text.stdout, /Who holds the growth:\n.*OrderRecord are held by one dict/);
+  });
+}
 
 test('the growth gate exits 1 and says why when growth is over a limit, 0 when it is within', async () => {
   const { db, ids } = await censusSeries();
