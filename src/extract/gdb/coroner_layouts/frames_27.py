@@ -8,7 +8,7 @@ variables (co_freevars), both held in cell objects.
 """
 import struct
 
-from coroner_layouts import lnotab
+from coroner_layouts import linetable_310
 from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
 
 MAX_FRAMES = 100000
@@ -66,7 +66,7 @@ class Frames27:
             table = info["lnotab"]
             if table is None:
                 table = info["lnotab"] = self.objects.bytes_value(info["lnotab_addr"]) or b""
-            line = lnotab.addr2line(table, info["firstlineno"], i32_at(raw, fo["f_lasti"]))
+            line = linetable_310.lnotab_addr2line(table, info["firstlineno"], i32_at(raw, fo["f_lasti"]), signed_lines=False)
         return {
             "function": info["name"],
             "file": info["filename"],

@@ -1,9 +1,10 @@
-"""Line numbers of bytecode offsets before 3.11: co_lnotab (3.6 to 3.9) and the 3.10 co_linetable.
+"""Line numbers of bytecode offsets before 3.11: co_lnotab (2.7 to 3.9) and the 3.10 co_linetable.
 No gdb here, so that the decoding can be tested on hand-built tables and on tables an interpreter
-of those versions made (test/unit/python/test_linetable_310.py).
+of those versions made (test/unit/python/test_linetable_310.py, test_lnotab.py).
 
-Both tables are pairs of bytes, an unsigned bytecode delta then a signed line delta; they
-differ in which comes first in effect and in what a range without a line looks like.
+Both tables are pairs of bytes, an unsigned bytecode delta then a line delta (unsigned in 2.x,
+signed from 3.6 on); they differ in which comes first in effect and in what a range without a
+line looks like. A jump of more than one byte holds is split over several pairs.
 """
 
 
@@ -11,9 +12,9 @@ def _signed(b):
     return b - 256 if b > 127 else b
 
 
-def lnotab_addr2line(table, firstlineno, addrq):
-    """PyCode_Addr2Line of 3.6 to 3.9 (Objects/codeobject.c): the line of the instruction at byte
-    offset addrq. Each pair (address delta, line delta) says that the code from the running
+def lnotab_addr2line(table, firstlineno, addrq, signed_lines=True):
+    """PyCode_Addr2Line of 2.7 and 3.6 to 3.9 (Objects/codeobject.c): the line of the instruction
+    at byte offset addrq. Each pair (address delta, line delta) says that the code from the running
     address on is at the running line plus the delta; the walk stops at the first pair whose
     address is past addrq. A line delta is signed from 3.6 on (Objects/lnotab_notes.txt)."""
     line = firstlineno
@@ -22,7 +23,7 @@ def lnotab_addr2line(table, firstlineno, addrq):
         addr += table[i]
         if addr > addrq:
             break
-        line += _signed(table[i + 1])
+        line += _signed(table[i + 1]) if signed_lines else table[i + 1]
     return line
 
 
