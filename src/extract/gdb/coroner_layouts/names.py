@@ -26,6 +26,9 @@ class Names:
         self.runtime = layout.runtime
         self.objects = layout.objects
 
+    # The Thread attribute that holds its name; the first one found counts.
+    NAME_ATTRS = ("_name",)
+
     def thread_names(self, warn):
         """{ident: (name, Thread address)} from threading._active (the Thread objects' _name)."""
         objects = self.objects
@@ -39,15 +42,24 @@ class Names:
                 if not active:
                     continue
                 for k, v in objects.dict_items(active):
-                    d = objects.describe(k)
-                    if d[0] != "int" or not isinstance(d[1], int):
+                    ident = self._ident(objects.describe(k))
+                    if ident is None:
                         continue
-                    name = objects.str_value(objects.instance_attr(v, "_name"))
-                    if name is not None:
-                        names[d[1]] = (name, v)
+                    for attr in self.NAME_ATTRS:
+                        name = self._text(objects.instance_attr(v, attr))
+                        if name is not None:
+                            names[ident] = (name, v)
+                            break
             except (BadRead, ValueError, UnicodeError, struct.error) as e:
                 warn("cannot read thread names from threading._active: %s" % e)
         return names
+
+    def _ident(self, described):
+        """A thread ident from a key of threading._active as the objects feature describes it."""
+        return described[1] if described[0] == "int" and isinstance(described[1], int) else None
+
+    def _text(self, addr):
+        return self.objects.str_value(addr)
 
     def _module(self, interp, name):
         modules = self.mem.u64(interp + field_path_offset("PyInterpreterState", self.MODULES_PATH))

@@ -1,7 +1,6 @@
 """What the 2.7 interpreter's own data says about the process: thread names (threading._active,
 whose Thread objects keep the name as _Thread__name), the command line (Py_GetArgcArgv's statics
 orig_argc/orig_argv in Modules/main.c: the C argv, byte strings) and sys.hexversion (Names)."""
-import struct
 
 from coroner_layouts.names import Names
 from coroner_mem import BadRead, minimal_symbol
@@ -14,33 +13,16 @@ class Names27(Names):
     # 3.x spelling (e.g. a backport): the first one found counts.
     NAME_ATTRS = ("_Thread__name", "_name")
 
-    def thread_names(self, warn):
-        objects = self.objects
-        names = {}
-        for interp in self.runtime.interpreters():
-            try:
-                threading = self._module(interp, "threading")
-                if not threading:
-                    continue
-                active = objects.dict_get_str(self.mem.u64(threading + objects.mo["md_dict"]), "_active")
-                if not active:
-                    continue
-                for k, v in objects.dict_items(active):
-                    d = objects.describe(k)
-                    if d[0] == "int":
-                        ident = d[1]
-                    elif d[0] == "text" and d[1].endswith("L") and d[1][:-1].isdigit():
-                        ident = int(d[1][:-1])  # an ident beyond a long's range is a long
-                    else:
-                        continue
-                    for attr in self.NAME_ATTRS:
-                        name = objects.text_value(objects.instance_attr(v, attr))
-                        if name is not None:
-                            names[ident & (1 << 64) - 1] = (name, v)
-                            break
-            except (BadRead, ValueError, UnicodeError, struct.error) as e:
-                warn("cannot read thread names from threading._active: %s" % e)
-        return names
+    def _ident(self, described):
+        if described[0] == "int":
+            return described[1] & (1 << 64) - 1
+        if described[0] == "text" and described[1].endswith("L") and described[1][:-1].isdigit():
+            return int(described[1][:-1]) & (1 << 64) - 1  # an ident beyond a long's range is a long
+        return None
+
+    def _text(self, addr):
+        # A 2.7 name is a byte string: decoded as UTF-8.
+        return self.objects.text_value(addr)
 
     def argv(self, warn):
         """The C argv main() got, as Py_GetArgcArgv keeps it (2.7 has no sys.orig_argv)."""
