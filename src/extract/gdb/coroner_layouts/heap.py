@@ -117,11 +117,11 @@ class Heap311:
                     "values_size": values_size,
                     "values_count": values_count,
                     "dictoffset": i64_at(raw, tp["tp_dictoffset"]),
-                    "slots": self._object_slots(raw, flags),
+                    "slots": self._slots(t, raw, flags),
                 })
                 subclasses = self._subclasses(t, raw, flags)
                 if subclasses:
-                    for _key, ref in o.dict_items(subclasses):
+                    for ref in self._subclass_refs(subclasses):
                         sub = mem.u64(ref + wr_object)
                         if sub and sub not in seen and sub != o.none_addr:
                             seen.add(sub)
@@ -133,6 +133,15 @@ class Heap311:
     def _subclasses(self, t, raw, flags):
         """The dict of weakrefs to a type's subclasses (its tp_subclasses), or 0."""
         return u64_at(raw, self.objects.tp["tp_subclasses"])
+
+    def _subclass_refs(self, subclasses):
+        """The weak references in a type's tp_subclasses container."""
+        return (ref for _key, ref in self.objects.dict_items(subclasses))
+
+    def _slots(self, t, raw, flags):
+        """Offsets of the object references the collector's traverse of an instance follows
+        besides its layout's own fields."""
+        return self._object_slots(raw, flags)
 
     def _object_slots(self, raw, flags):
         """Offsets of the object references a class's __slots__ add (its tp_members of object type):

@@ -14,7 +14,7 @@ blocks are the record's static_regions.
 import gdb
 
 from coroner_layouts.heap import GC_GENERATIONS, LAYOUT_VERSION, MAX_TYPES, Heap311, glibc
-from coroner_mem import BadRead, Layout as CStruct, address_of, i64_at, minimal_symbol, u64_at
+from coroner_mem import BadRead, Layout as CStruct, address_of, minimal_symbol, u64_at
 
 MAX_BLOCKS = 1 << 22  # int/float blocks followed on one list (4 GB of them)
 PROBE_BLOCKS = 1000  # blocks looked at to tell the int list from the float list
@@ -35,6 +35,8 @@ class Heap27(Heap311):
     GC_UNTRACKED = -2
     # The block lists of Objects/intobject.c and Objects/floatobject.c: (struct, its element type).
     BLOCKS = (("PyIntBlock", "PyInt_Type", "PyIntObject"), ("PyFloatBlock", "PyFloat_Type", "PyFloatObject"))
+
+    _old_style_slots = None
 
     def heap_info(self, warn):
         o = self.objects
@@ -98,56 +100,21 @@ class Heap27(Heap311):
             "classes": list(classes.values()),
         }
 
-    def types(self, warn):
-        """Every ready type, from `object` through tp_subclasses (a list of weakrefs in 2.7)."""
-        mem = self.mem
-        o = self.objects
-        tp = o.tp
-        wr_object = CStruct("PyWeakReference")["wr_object"]
-        heaptype = o.FLAGS["heaptype"]
-        base = address_of("PyBaseObject_Type")
-        seen = {base}
-        queue = [base]
-        out = []
+    def _subclass_refs(self, subclasses):
+        # 2.7's tp_subclasses is a list of weak references.
+        described = self.objects.describe(subclasses)
+        return described[1] if described[0] == "list" else ()
+
+    def _slots(self, t, raw, flags):
         # What the collector's traverse of old-style instances and classes follows: their fields
         # (tp_dictoffset is 0 for both, so the dicts are among them).
-        inst, cl = CStruct("PyInstanceObject"), CStruct("PyClassObject")
-        old_style_slots = {
-            address_of("PyInstance_Type"): [inst["in_class"], inst["in_dict"]],
-            address_of("PyClass_Type"): [cl[f] for f in ("cl_bases", "cl_dict", "cl_name", "cl_getattr", "cl_setattr", "cl_delattr")],
-        }
-        while queue and len(out) < MAX_TYPES:
-            t = queue.pop()
-            try:
-                raw = mem.read(t, tp.size)
-                flags = u64_at(raw, tp["tp_flags"])
-                tp_name = mem.cstring(u64_at(raw, tp["tp_name"]), 512)
-                module = None
-                name = tp_name
-                if flags & heaptype:
-                    module, name, _qual = o.type_names(t, raw, flags, tp_name)
-                out.append({
-                    "address": t,
-                    "name": name,
-                    "module": module,
-                    "basicsize": u64_at(raw, tp["tp_basicsize"]),
-                    "itemsize": u64_at(raw, tp["tp_itemsize"]),
-                    "flags": flags,
-                    "values_size": 0,
-                    "values_count": 0,
-                    "dictoffset": i64_at(raw, tp["tp_dictoffset"]),
-                    "slots": old_style_slots.get(t) or self._object_slots(raw, flags),
-                })
-                subclasses = u64_at(raw, tp["tp_subclasses"])
-                if subclasses:
-                    for ref in o.describe(subclasses)[1] if o.describe(subclasses)[0] == "list" else ():
-                        sub = mem.u64(ref + wr_object)
-                        if sub and sub not in seen and sub != o.none_addr:
-                            seen.add(sub)
-                            queue.append(sub)
-            except (BadRead, ValueError, UnicodeError) as e:
-                warn("type table: cannot read the type at 0x%x: %s" % (t, e))
-        return out
+        if self._old_style_slots is None:
+            inst, cl = CStruct("PyInstanceObject"), CStruct("PyClassObject")
+            self._old_style_slots = {
+                address_of("PyInstance_Type"): [inst["in_class"], inst["in_dict"]],
+                address_of("PyClass_Type"): [cl[f] for f in ("cl_bases", "cl_dict", "cl_name", "cl_getattr", "cl_setattr", "cl_delattr")],
+            }
+        return self._old_style_slots.get(t) or self._object_slots(raw, flags)
 
     def static_regions(self, warn):
         """The int and float blocks: every block of both block lists."""
