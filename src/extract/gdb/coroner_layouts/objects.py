@@ -156,6 +156,8 @@ class DictKeys311:
 
 
 class Objects311:
+    # The module of builtin types (2.7: __builtin__).
+    BUILTINS_MODULE = "builtins"
     # Include/object.h: the tp_flags bits coroner reads (the census gets this table as is).
     FLAGS = {
         "managed_dict": 1 << 4,
@@ -285,7 +287,7 @@ class Objects311:
                 # as <Name at 0x...>; everything else as Python's default <module.Name object at 0x...>.
                 has_dict = flags & self.FLAGS["managed_dict"] or u64_at(raw, t["tp_dictoffset"])
                 module, short, qual = self.type_names(tp, raw, flags, name)
-                if has_dict and module != "builtins":
+                if has_dict and module != self.BUILTINS_MODULE:
                     kind, name = "instance", short
                 else:
                     kind, name = "object", qual
@@ -295,14 +297,14 @@ class Objects311:
         """(module, __name__, name as repr(type) shows it) of a type; raw is its PyTypeObject."""
         if not flags & self.FLAGS["heaptype"]:
             module, _, short = tp_name.rpartition(".")
-            return module or "builtins", short, tp_name
+            return module or self.BUILTINS_MODULE, short, tp_name
         short = self.str_value(self.mem.u64(tp + self.ht["ht_name"])) or tp_name.rpartition(".")[2]
         qual = self.str_value(self.mem.u64(tp + self.ht["ht_qualname"])) or short
         mod = self.dict_get_str(u64_at(raw, self.tp["tp_dict"]), "__module__")
         module = self.str_value(mod) if mod else None
-        if module and module != "builtins":
+        if module and module != self.BUILTINS_MODULE:
             return module, short, module + "." + qual
-        return module or "builtins", short, qual
+        return module or self.BUILTINS_MODULE, short, qual
 
     def type_name_for_repr(self, tp, info):
         """What repr(type) shows between quotes: module.qualname for heap types, tp_name otherwise."""

@@ -136,33 +136,6 @@ class Objects27(Objects311):
 
     # ---------------------------------------------------------------- types
 
-    def _read_type(self, tp):
-        if tp % 8:
-            return None
-        t = self.tp
-        subclass = self.FLAGS["type_subclass"]
-        raw = self.mem.read(tp, t.size)
-        meta = u64_at(raw, t["ob_type"])
-        if meta != self.type_type:
-            mraw = self.mem.read(meta, t.size)
-            if u64_at(mraw, t["ob_type"]) == 0 or not u64_at(mraw, t["tp_flags"]) & subclass:
-                return None
-        flags = u64_at(raw, t["tp_flags"])
-        name = self.mem.cstring(u64_at(raw, t["tp_name"]), 512)
-        if not name:
-            return None
-        kind = self.type_kinds.get(tp)
-        if kind is None:
-            if flags & subclass:
-                kind = "type"
-            else:
-                module, short, qual = self.type_names(tp, raw, flags, name)
-                if u64_at(raw, t["tp_dictoffset"]) and module != self.BUILTINS_MODULE:
-                    kind, name = "instance", short
-                else:
-                    kind, name = "object", qual
-        return (kind, name, flags)
-
     def type_names(self, tp, raw, flags, tp_name):
         """(module, __name__, module.name): 2.7 has no __qualname__."""
         if not flags & self.FLAGS["heaptype"]:
