@@ -324,57 +324,83 @@ class Objects311:
             return ("invalid",)
         if not 0 < refcnt < PLAUSIBLE_REFCNT:
             return ("invalid",)
+        if addr == self.none_addr:
+            return ("none",)
         info = self.type_info(tp)
         if info is None:
             return ("invalid",)
-        kind = info[0]
+        describe = getattr(self, "_describe_" + info[0], None)
         try:
-            if kind == "none":
-                return ("none",)
-            if kind == "bool":
-                return ("bool", addr == self.true_addr)
-            if kind == "int":
-                return ("int", self.int_value(addr))
-            if kind == "float":
-                return ("float", mem.f64(addr + self.fl["ob_fval"]))
-            if kind == "str":
-                text, complete = self._str(addr, STR_READ)
-                return ("str", text, complete)
-            if kind == "bytes":
-                size = self._size(addr)
-                n = min(size, STR_READ)
-                return ("bytes", mem.read(addr + self.by["ob_sval"], n), n == size)
-            if kind == "bytearray":
-                size = self._size(addr)
-                n = min(size, STR_READ)
-                data = mem.read(mem.u64(addr + self.ba["ob_start"]), n) if n else b""
-                return ("bytearray", data, n == size)
-            if kind == "list":
-                size = self._size(addr)
-                return ("list", self._array_items(mem.u64(addr + self.li["ob_item"]), size))
-            if kind == "tuple":
-                return ("tuple", self._array_items(addr + self.tu["ob_item"], self._size(addr)))
-            if kind == "dict":
-                return ("dict", self.dict_items(addr))
-            if kind in ("set", "frozenset"):
-                return (kind, self._set_items(addr))
-            if kind == "instance":
-                return ("instance", info[1])
-            if kind == "function":
-                return ("function", self.str_value(mem.u64(addr + self.fn["func_qualname"])) or "?")
-            if kind == "module":
-                name = self.str_value(mem.u64(addr + self.mo["md_name"])) if self.mo.has("md_name") else None
-                if name is None:
-                    name = self.str_value(self.dict_get_str(mem.u64(addr + self.mo["md_dict"]), "__name__")) or "?"
-                return ("module", name)
-            if kind == "type":
-                tinfo = self.type_info(addr)
-                if tinfo is None:
-                    return ("invalid",)
-                return ("type", self.type_name_for_repr(addr, tinfo))
-            return ("object", info[1])
+            return describe(addr, info) if describe else ("object", info[1])
         except (BadRead, UnicodeError, ValueError, OverflowError, struct.error):
             return ("invalid",)
+
+    # One method per kind of type_info: what differs between versions is overridden per kind.
+    # The field that holds a bytearray's data, and a function's name as repr shows it.
+    BYTEARRAY_DATA = "ob_start"
+    FUNCTION_NAME = "func_qualname"
+
+    def _describe_none(self, addr, info):
+        return ("none",)
+
+    def _describe_bool(self, addr, info):
+        return ("bool", addr == self.true_addr)
+
+    def _describe_int(self, addr, info):
+        return ("int", self.int_value(addr))
+
+    def _describe_float(self, addr, info):
+        return ("float", self.mem.f64(addr + self.fl["ob_fval"]))
+
+    def _describe_str(self, addr, info):
+        text, complete = self._str(addr, STR_READ)
+        return ("str", text, complete)
+
+    def _bytes_data(self, addr):
+        """(the first bytes of a bytes object, whether they are all of it)."""
+        size = self._size(addr)
+        n = min(size, STR_READ)
+        return (self.mem.read(addr + self.by["ob_sval"], n) if n else b""), n == size
+
+    def _describe_bytes(self, addr, info):
+        return ("bytes",) + self._bytes_data(addr)
+
+    def _describe_bytearray(self, addr, info):
+        size = self._size(addr)
+        n = min(size, STR_READ)
+        data = self.mem.read(self.mem.u64(addr + self.ba[self.BYTEARRAY_DATA]), n) if n else b""
+        return ("bytearray", data, n == size)
+
+    def _describe_list(self, addr, info):
+        return ("list", self._array_items(self.mem.u64(addr + self.li["ob_item"]), self._size(addr)))
+
+    def _describe_tuple(self, addr, info):
+        return ("tuple", self._array_items(addr + self.tu["ob_item"], self._size(addr)))
+
+    def _describe_dict(self, addr, info):
+        return ("dict", self.dict_items(addr))
+
+    def _describe_set(self, addr, info):
+        return (info[0], self._set_items(addr))
+
+    _describe_frozenset = _describe_set
+
+    def _describe_instance(self, addr, info):
+        return ("instance", info[1])
+
+    def _describe_function(self, addr, info):
+        return ("function", self.str_value(self.mem.u64(addr + self.fn[self.FUNCTION_NAME])) or "?")
+
+    def _describe_module(self, addr, info):
+        mem = self.mem
+        name = self.str_value(mem.u64(addr + self.mo["md_name"])) if self.mo.has("md_name") else None
+        if name is None:
+            name = self.str_value(self.dict_get_str(mem.u64(addr + self.mo["md_dict"]), "__name__")) or "?"
+        return ("module", name)
+
+    def _describe_type(self, addr, info):
+        tinfo = self.type_info(addr)
+        return ("invalid",) if tinfo is None else ("type", self.type_name_for_repr(addr, tinfo))
 
     # ---------------------------------------------------------------- values
 

@@ -7,11 +7,9 @@ repr() as 2.7 prints it: 1L, u'x', 'bytes', set([1]), <type 'int'>, <class '__ma
 __main__.Old at 0x...>; what 3.x prints the same way keeps the shared descriptions of coroner_repr,
 the rest is given as ("text", literal).
 """
-import struct
-
 import gdb
 
-from coroner_layouts.objects import PLAUSIBLE_REFCNT, PLAUSIBLE_SIZE, STR_READ, Objects311
+from coroner_layouts.objects import PLAUSIBLE_SIZE, STR_READ, Objects311
 from coroner_mem import BadRead, Layout as CStruct, address_of, u64_at
 
 MAX_SCAN = 1 << 20
@@ -159,74 +157,35 @@ class Objects27(Objects311):
 
     # ---------------------------------------------------------------- descriptions
 
-    def describe(self, addr):
+    BYTEARRAY_DATA = "ob_bytes"
+    FUNCTION_NAME = "func_name"
+
+    def _describe_int(self, addr, info):
+        return ("int", self.mem.i64(addr + self.io["ob_ival"]))
+
+    def _describe_long(self, addr, info):
+        value = self.int_value(addr)
+        return ("text", value + "L" if isinstance(value, str) else "%dL" % value)
+
+    def _describe_bytes(self, addr, info):
+        return ("text", py2_str_repr(*self._bytes_data(addr)))
+
+    def _describe_unicode(self, addr, info):
+        return ("text", py2_unicode_repr(*self._unicode(addr, STR_READ)))
+
+    def _describe_oldinstance(self, addr, info):
+        cls = self.mem.u64(addr + self.inst["in_class"])
+        return ("instance", self.str_value(self.mem.u64(cls + self.cls["cl_name"])) or "?")
+
+    def _describe_classobj(self, addr, info):
         mem = self.mem
-        if not addr or addr % 8:
-            return ("invalid",)
-        try:
-            refcnt, tp = struct.unpack("<qQ", mem.read(addr, 16))
-        except BadRead:
-            return ("invalid",)
-        if not 0 < refcnt < PLAUSIBLE_REFCNT:
-            return ("invalid",)
-        if addr == self.none_addr:
-            return ("none",)
-        info = self.type_info(tp)
-        if info is None:
-            return ("invalid",)
-        kind = info[0]
-        try:
-            if kind == "bool":
-                return ("bool", addr == self.true_addr)
-            if kind == "int":
-                return ("int", mem.i64(addr + self.io["ob_ival"]))
-            if kind == "long":
-                value = self.int_value(addr)
-                return ("text", value + "L" if isinstance(value, str) else "%dL" % value)
-            if kind == "float":
-                return ("float", mem.f64(addr + self.fl["ob_fval"]))
-            if kind == "bytes":
-                size = self._size(addr)
-                n = min(size, STR_READ)
-                return ("text", py2_str_repr(mem.read(addr + self.by["ob_sval"], n) if n else b"", n == size))
-            if kind == "unicode":
-                text, complete = self._unicode(addr, STR_READ)
-                return ("text", py2_unicode_repr(text, complete))
-            if kind == "bytearray":
-                size = self._size(addr)
-                n = min(size, STR_READ)
-                data = mem.read(mem.u64(addr + self.ba["ob_bytes"]), n) if n else b""
-                return ("bytearray", data, n == size)
-            if kind == "list":
-                return ("list", self._array_items(mem.u64(addr + self.li["ob_item"]), self._size(addr)))
-            if kind == "tuple":
-                return ("tuple", self._array_items(addr + self.tu["ob_item"], self._size(addr)))
-            if kind == "dict":
-                return ("dict", self.dict_items(addr))
-            if kind in ("set", "frozenset"):
-                return (kind, self._set_items(addr))
-            if kind == "instance":
-                return ("instance", info[1])
-            if kind == "oldinstance":
-                cls = mem.u64(addr + self.inst["in_class"])
-                return ("instance", self.str_value(mem.u64(cls + self.cls["cl_name"])) or "?")
-            if kind == "classobj":
-                name = self.str_value(mem.u64(addr + self.cls["cl_name"])) or "?"
-                module = self.str_value(self.dict_get_str(mem.u64(addr + self.cls["cl_dict"]), "__module__")) or "?"
-                return ("text", "<class %s.%s at 0x%x>" % (module, name, addr))
-            if kind == "function":
-                return ("function", self.str_value(mem.u64(addr + self.fn["func_name"])) or "?")
-            if kind == "module":
-                name = self.str_value(self.dict_get_str(mem.u64(addr + self.mo["md_dict"]), "__name__")) or "?"
-                return ("module", name)
-            if kind == "type":
-                tinfo = self.type_info(addr)
-                if tinfo is None:
-                    return ("invalid",)
-                return ("text", self._type_repr(addr, tinfo))
-            return ("object", info[1])
-        except (BadRead, UnicodeError, ValueError, OverflowError, struct.error):
-            return ("invalid",)
+        name = self.str_value(mem.u64(addr + self.cls["cl_name"])) or "?"
+        module = self.str_value(self.dict_get_str(mem.u64(addr + self.cls["cl_dict"]), "__module__")) or "?"
+        return ("text", "<class %s.%s at 0x%x>" % (module, name, addr))
+
+    def _describe_type(self, addr, info):
+        tinfo = self.type_info(addr)
+        return ("invalid",) if tinfo is None else ("text", self._type_repr(addr, tinfo))
 
     # ---------------------------------------------------------------- values
 
