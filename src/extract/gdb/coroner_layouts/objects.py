@@ -552,11 +552,11 @@ class Objects311:
             d = mem.u64(addr + self.MANAGED_DICT_OFFSET)
             if d:
                 return self.dict_get_str(d, name)
-            values = mem.u64(addr + self.MANAGED_VALUES_OFFSET)
+            values, slots = self.values_slots(addr, tp, info[2])
             keys = mem.u64(tp + self.ht["ht_cached_keys"]) if values else 0
             if not keys:
                 return 0
-            for ix, k in self.keys.shared_keys(keys, MAX_SHARED_KEYS):
+            for ix, k in self.keys.shared_keys(keys, slots):
                 if k and self.str_value(k) == name:
                     return mem.u64(values + PTR * ix)
             return 0
@@ -564,6 +564,11 @@ class Objects311:
         if offset > 0:
             return self.dict_get_str(mem.u64(addr + offset), name)
         return 0
+
+    def values_slots(self, addr, tp, flags):
+        """(address of the first value, how many slots to read) of a managed instance's values
+        array, or (0, 0): 3.11 keeps a pointer to it in the pre-header."""
+        return self.mem.u64(addr + self.MANAGED_VALUES_OFFSET), MAX_SHARED_KEYS
 
     def values_array(self, tp, flags):
         """(slots, bytes) of the values array an instance of a plain class keeps its attributes

@@ -113,33 +113,13 @@ class Objects313(Objects312Base):
         values = addr + self._basicsize(tp)
         return values if self.mem.u8(values + self.keys.dv["valid"]) else 0
 
-    def instance_attr(self, addr, name):
-        """An attribute stored in an instance's __dict__: its dict when it has one (a
-        materialized one shares the inline values), else its inline values."""
-        mem = self.mem
-        tp = mem.u64(addr + self.ob["ob_type"])
-        info = self.type_info(tp)
-        if info is None:
-            return 0
-        flags = info[2]
-        if flags & self.FLAGS["managed_dict"]:
-            d = mem.u64(addr + self.MANAGED_DICT_OFFSET)
-            if d:
-                return self.dict_get_str(d, name)
-            values = self.inline_values(addr, tp, flags)
-            keys = mem.u64(tp + self.ht["ht_cached_keys"]) if values else 0
-            if not keys:
-                return 0
-            capacity = mem.u8(values + self.keys.dv["capacity"])
-            at = values + self.keys.values_header
-            for ix, k in self.keys.shared_keys(keys, min(capacity, 64)):
-                if k and self.str_value(k) == name:
-                    return mem.u64(at + PTR * ix)
-            return 0
-        offset = mem.i64(tp + self.tp["tp_dictoffset"])
-        if offset > 0:
-            return self.dict_get_str(mem.u64(addr + offset), name)
-        return 0
+    def values_slots(self, addr, tp, flags):
+        # The inline values after the object: the slots its own capacity byte says it has.
+        values = self.inline_values(addr, tp, flags)
+        if not values:
+            return 0, 0
+        capacity = self.mem.u8(values + self.keys.dv["capacity"])
+        return values + self.keys.values_header, min(capacity, 64)
 
     def values_array(self, tp, flags):
         """(slots, bytes) of the inline values an instance of a class with
