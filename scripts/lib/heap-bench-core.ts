@@ -1,20 +1,26 @@
-// The census benchmark's core: a real python3.11 process holding more than 5 million live objects
-// (fixtures/bench/heap.py), dumped once with gcore and kept until the workload changes; and the
-// baseline it is measured against, a straightforward gdb-Python walk of every pymalloc pool
-// (scripts/bench/gdb_pool_walk.py).
+// The census benchmark's core: a real CPython process holding more than 5 million live objects
+// (fixtures/bench/heap.py), dumped once with gcore and kept until the workload changes; made with
+// the host's python3.11 by default, or with any fixture interpreter (scripts/lib/pythons.ts: 2.7,
+// 3.9 and 3.13 run in their Debian chroots); and the baseline it is measured against, a
+// straightforward gdb-Python walk of every pymalloc pool of a 3.11 core (scripts/bench/gdb_pool_walk.py).
 import { createHash } from 'node:crypto';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/base/paths.js';
-import { coresOfWorkload, FIXTURE_PYTHON } from './fixture-cores.js';
+import { STAMP as CHROOT_STAMP } from './chroots.js';
+import { coresOfWorkload, FIXTURE_PYTHON, type FixtureCore, type WorkloadRun } from './fixture-cores.js';
+import { DEFAULT_PYTHON_ID, chrootEnv, chrootedCommand, resolvePythons, type ResolvedPython } from './pythons.js';
 
 export const heapBenchWorkload = join(packageRoot, 'fixtures', 'bench', 'heap.py');
 export const gdbPoolWalkScript = join(packageRoot, 'scripts', 'bench', 'gdb_pool_walk.py');
+const checkpointHelper = join(packageRoot, 'fixtures', 'workloads', '_checkpoint.py');
 const NAME = 'heap-bench';
 /** Rows of the workload: 600k rows hold 6.6 million objects (a core of about 440 MiB). */
 export const DEFAULT_ROWS = 600_000;
+/** Where the workload is copied to inside a chroot (not make-cores's folder: each removes its own). */
+const IN_CHROOT = '/coroner-heap-bench';
 
 interface Stamped {
   stamp: string;
@@ -22,40 +28,85 @@ interface Stamped {
   truth: string;
 }
 
-async function stampOf(rows: number): Promise<string> {
+/** A heap-bench core, where it is and how to read it (sysroot and debugDir are null for the host's 3.11). */
+export interface HeapBenchCore extends Pick<FixtureCore, 'core' | 'truth' | 'sysroot' | 'debugDir'> {
+  /** The interpreter's id (scripts/lib/pythons.ts). */
+  python: string;
+}
+
+async function stampOf(rows: number, p: ResolvedPython | null): Promise<string> {
   const hash = createHash('sha256').update(String(rows));
-  for (const file of [
-    heapBenchWorkload,
-    join(packageRoot, 'fixtures', 'workloads', '_checkpoint.py'),
-    join(packageRoot, 'scripts', 'lib', 'fixture-cores.ts'),
-  ]) {
+  for (const file of [heapBenchWorkload, checkpointHelper, join(packageRoot, 'scripts', 'lib', 'fixture-cores.ts')]) {
     hash.update(file).update(await readFile(file));
   }
-  hash.update(execFileSync(FIXTURE_PYTHON, ['-c', 'import sys; print(sys.version)']));
+  if (!p) {
+    // The host's 3.11: the stamp as it always was.
+    hash.update(execFileSync(FIXTURE_PYTHON, ['-c', 'import sys; print(sys.version)']));
+  } else {
+    hash.update(join(packageRoot, 'scripts', 'lib', 'heap-bench-core.ts')).update(await readFile(join(packageRoot, 'scripts', 'lib', 'heap-bench-core.ts')));
+    hash.update(`${p.id} ${p.python} ${p.chroot ?? ''}\n`).update(p.fullVersion ?? '');
+    if (p.sysroot && existsSync(join(p.sysroot, CHROOT_STAMP))) hash.update(readFileSync(join(p.sysroot, CHROOT_STAMP)));
+  }
   return hash.digest('hex').slice(0, 16);
 }
 
 /**
- * The core of the 5M-object process and its truth (OUT/heap-bench/core.PID and .truth.json),
- * made once and reused while the workload, the checkpoint helper and the core maker are unchanged.
+ * The core of the 5M-object process and its truth, made with the fixture interpreter PYTHON (an
+ * id of scripts/lib/pythons.ts; default the host's 3.11), made once and reused while the
+ * workload, the checkpoint helper, the core maker and the interpreter are unchanged: 3.11's in
+ * OUT/heap-bench-ROWS/ (where it always was), another's in OUT/heap-bench-ROWS-pyID/ with a stamp
+ * of its own. A chrooted interpreter's core is sparse (as make-cores keeps them) and is read with
+ * its sysroot and debugDir. Throws when the interpreter cannot run here (the reason says why).
  */
-export async function heapBenchCore(outDir: string, rows = DEFAULT_ROWS): Promise<{ core: string; truth: string }> {
-  const stamp = await stampOf(rows);
-  const name = `${NAME}-${rows}`;
+export async function heapBenchCore(outDir: string, rows = DEFAULT_ROWS, python: string = DEFAULT_PYTHON_ID): Promise<HeapBenchCore> {
+  let p: ResolvedPython | null = null;
+  if (python !== DEFAULT_PYTHON_ID) {
+    const [resolved] = await resolvePythons([python], { makeChroots: false });
+    if (!resolved?.available) throw new Error(`no heap-bench core of ${python}: ${resolved?.reason ?? 'unknown interpreter'}`);
+    p = resolved;
+  }
+  const origin = { python, sysroot: p?.sysroot ?? null, debugDir: p?.debugDir ?? null };
+  const stamp = await stampOf(rows, p);
+  const name = p ? `${NAME}-${rows}-py${python}` : `${NAME}-${rows}`;
   const stampPath = join(outDir, `${name}.stamp.json`);
   if (existsSync(stampPath)) {
     const old = JSON.parse(await readFile(stampPath, 'utf8')) as Stamped;
-    if (old.stamp === stamp && existsSync(old.core) && existsSync(old.truth)) return { core: old.core, truth: old.truth };
+    if (old.stamp === stamp && existsSync(old.core) && existsSync(old.truth)) return { core: old.core, truth: old.truth, ...origin };
   }
   await mkdir(outDir, { recursive: true });
-  const [made] = await coresOfWorkload(
-    { name, command: [FIXTURE_PYTHON, heapBenchWorkload], mode: 'stop', env: { HEAP_BENCH_ROWS: String(rows) } },
-    outDir,
-  );
+  const env = { HEAP_BENCH_ROWS: String(rows) };
+  let spec: WorkloadRun = { name, command: [p?.python ?? FIXTURE_PYTHON, heapBenchWorkload], mode: 'stop', env };
+  const inChroot = p?.sysroot ? join(p.sysroot, IN_CHROOT.slice(1)) : null;
+  if (p?.sysroot && inChroot) {
+    // heap.py finds _checkpoint.py at ../workloads: both are copied so, afresh.
+    await rm(inChroot, { recursive: true, force: true });
+    await mkdir(join(inChroot, 'bench'), { recursive: true });
+    await mkdir(join(inChroot, 'workloads'), { recursive: true });
+    await cp(heapBenchWorkload, join(inChroot, 'bench', 'heap.py'));
+    await cp(checkpointHelper, join(inChroot, 'workloads', '_checkpoint.py'));
+    spec = {
+      name,
+      command: chrootedCommand(p.sysroot, [p.python, `${IN_CHROOT}/bench/heap.py`], `${IN_CHROOT}/run`),
+      mode: 'stop',
+      env,
+      fullEnv: chrootEnv(),
+      cwd: join(inChroot, 'run'),
+      origin,
+      sparse: true,
+    };
+  } else if (p) {
+    spec = { ...spec, origin, sparse: true };
+  }
+  let made: FixtureCore | undefined;
+  try {
+    [made] = await coresOfWorkload(spec, outDir);
+  } finally {
+    if (inChroot) await rm(inChroot, { recursive: true, force: true });
+  }
   if (!made) throw new Error(`${heapBenchWorkload} made no core`);
   const result: Stamped = { stamp, core: made.core, truth: made.truth };
   await writeFile(stampPath, JSON.stringify(result, null, 1));
-  return { core: made.core, truth: made.truth };
+  return { core: made.core, truth: made.truth, ...origin };
 }
 
 export interface PoolWalk {
