@@ -58,6 +58,8 @@ export function dumpJson(d: Dump): object {
         })),
       },
     },
+    tasks: d.tasks && (snakeKeys(d.tasks) as object[]),
+    loops: d.loops && (snakeKeys(d.loops) as object[]),
     findings: d.findings.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
     warnings: d.warnings,
   };

@@ -96,6 +96,7 @@ class Tasks311:
         except (gdb.error, BadRead):
             self.deopt = None
         self._base_names = {}
+        self.member_descr = None
         self._ready = True
 
     # ---------------------------------------------------------------- types
@@ -307,12 +308,46 @@ class Tasks311:
             raw = self.mem.read(iframe, self.fr.size)
             info = self.frames._code(u64_at(raw, self.fr[self.CODE_FIELD]))
             frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]))
+            del frame["is_entry"]
             frame["kind"] = kind
             frame["frame_state"] = self.state_name(state)
             frame["address"] = obj
+            frame["timer_when"] = self.timer_when(frame["locals"])
             chain.append(frame)
             obj = self.yield_from(state, iframe, raw)
         return chain, 0
+
+    def timer_when(self, locals_):
+        """The loop time a TimerHandle among a frame's locals is due at (asyncio.sleep keeps its
+        call_later handle as `h`), or None."""
+        for _name, _kind, addr in locals_:
+            try:
+                if not self._is(addr, "TimerHandle"):
+                    continue
+                d = self.objects.describe(self.slot_attr(addr, "_when"))
+                if d[0] in ("float", "int"):
+                    return d[1]
+            except DATA_ERRORS:
+                continue
+        return None
+
+    def slot_attr(self, addr, name):
+        """An attribute kept in a __slots__ slot (TimerHandle's _when): the member descriptor in
+        the class's dict says at which offset of the instance; 0 when there is none."""
+        objects = self.objects
+        tp = self.mem.u64(addr + objects.ob["ob_type"])
+        seen = set()
+        while tp and tp not in seen and len(seen) < 64:
+            seen.add(tp)
+            descr = objects.dict_get_str(self.mem.u64(tp + objects.tp["tp_dict"]), name)
+            if descr:
+                if self.member_descr is None:
+                    self.member_descr = (CStruct("PyMemberDescrObject")["d_member"], CStruct("PyMemberDef")["offset"])
+                member = self.mem.u64(descr + self.member_descr[0])
+                offset = self.mem.i64(member + self.member_descr[1])
+                return self.mem.u64(addr + offset) if 0 < offset < 1 << 16 else 0
+            tp = self.mem.u64(tp + objects.tp["tp_base"])
+        return 0
 
     def state_name(self, state):
         if state == self.FRAME_CREATED:
