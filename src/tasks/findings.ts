@@ -118,6 +118,9 @@ function blockedLoops(tasks: AsyncTask[], loops: EventLoop[], threads: Thread[])
     const py = thread.pythonFrames[0];
     const own = task.chain[task.chain.length - 1];
     const at = py ? `${py.function} (${basename(py.file)}:${py.line})` : 'native code';
+    // The thread's Python frames from the innermost down to the task's own coroutine frame.
+    const step = own ? thread.pythonFrames.findIndex((f) => f.function === own.function && f.file === own.file && f.line === own.line) : -1;
+    const stack = thread.pythonFrames.slice(0, step >= 0 ? step + 1 : 1).map((f) => `${f.function} (${basename(f.file)}:${f.line})`);
     findings.push({
       kind: 'event-loop-blocked',
       severity: 'critical',
@@ -127,7 +130,7 @@ function blockedLoops(tasks: AsyncTask[], loops: EventLoop[], threads: Thread[])
         `${loop.ready !== null ? ` (${loop.ready} ready callbacks and ${loop.scheduled ?? '?'} timers wait)` : ''}.`,
       evidence: [
         `task "${task.name}" is running its step${own ? `: ${own.function} (${basename(own.file)}:${own.line})` : ''}`,
-        `innermost Python frame of the loop's thread: ${at}`,
+        `the loop's thread runs, innermost first: ${stack.join(' ← ') || 'no Python frame'}`,
         `loop ${hex(loop.address)} (${loop.type}) run by LWP ${thread.tid}: ${thread.state}, ${thread.stateDetail}`,
       ],
       remedy: 'Move blocking calls out of the loop: await loop.run_in_executor(None, fn, ...) or asyncio.to_thread(fn, ...), and use the asyncio versions of sleep, locks and I/O.',
