@@ -13,7 +13,7 @@ import { allFixtureCores, fixturePythons, ingestArgsOf, uncoveredPythons, versio
 const workloadsDir = join(packageRoot, 'fixtures', 'workloads');
 const WORKLOADS = readdirSync(workloadsDir).filter((f) => f.endsWith('.py') && !f.startsWith('_')).map((f) => f.slice(0, -3));
 const VARIANTS = ['fragmentation_tcmalloc', 'fragmentation_jemalloc'];
-const CHECKPOINTS: Record<string, number> = { census: 3 };
+const CHECKPOINTS: Record<string, number> = { census: 3, asyncio_service: 2 };
 
 interface AnyTruth {
   workload: string;

@@ -9,7 +9,7 @@ export const LAYERS: string[][] = [
   ['model'],
   ['core'],
   ['cpython', 'allocators'],
-  ['census', 'threads', 'extract'],
+  ['census', 'threads', 'extract', 'tasks'],
   ['memory'],
   ['diff', 'bundle', 'store'],
   ['inputs'],

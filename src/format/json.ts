@@ -58,6 +58,15 @@ export function dumpJson(d: Dump): object {
         })),
       },
     },
+    // A coroutine frame's locals as a thread's Python frame has them: {NAME: REPR}.
+    tasks: d.tasks && d.tasks.map((t) => ({
+      ...(snakeKeys(t) as object),
+      chain: t.chain.map((f) => ({
+        function: f.function, file: f.file, line: f.line, kind: f.kind, state: f.state,
+        locals: Object.fromEntries(f.locals.map((l) => [l.name, l.repr])), timer_when: f.timerWhen,
+      })),
+    })),
+    loops: d.loops && (snakeKeys(d.loops) as object[]),
     findings: d.findings.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
     warnings: d.warnings,
   };

@@ -1,7 +1,7 @@
 // The text view of `coroner show` and `coroner list`: findings first, then every thread with its
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
 import { basename } from '../threads/classify.js';
-import type { CensusRow, Dump, DumpSummary, Finding, MemoryReport, Thread } from '../model/types.js';
+import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, Thread } from '../model/types.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 
 export interface TextOptions {
@@ -54,6 +54,36 @@ export function formatThread(t: Thread, opts: TextOptions): string[] {
   });
   const unplaced = pyAt.get(-1) ?? [];
   if (unplaced.length) out.push('  Python frames not matched to a native frame:', ...pyLines(unplaced, '    '));
+  return out;
+}
+
+/** The asyncio tasks: the loops, then each group of identical tasks (same state, wait and chain) once. */
+export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOptions): string[] {
+  const out = [`Tasks (${tasks.length})`];
+  const name = (a: number | null): string => tasks.find((t) => t.address === a)?.name ?? (a === null ? 'none' : hexAddr(a));
+  for (const l of loops) {
+    out.push(`  loop ${hexAddr(l.address)} ${l.type}: ${l.threadTid !== null ? `run by LWP ${l.threadTid}` : 'not running'}, ` +
+      `${l.ready ?? '?'} ready callbacks, ${l.scheduled ?? '?'} timers${l.currentTask !== null ? `, running task "${name(l.currentTask)}"` : ''}`);
+  }
+  const chainKey = (t: AsyncTask): string => t.chain.map((f) => `${f.function} ${f.file}:${f.line}`).join('|');
+  // Identical when everything shown but the name and a timer's deadline is: the wait and the chain.
+  const key = (t: AsyncTask): string => `${t.state}\n${t.waitsOnText.replace(/, due at loop time .*? at /, ' at ')}\n${chainKey(t)}\n${t.awaitedBy.join(',')}`;
+  const groups = new Map<string, AsyncTask[]>();
+  for (const t of tasks) groups.set(key(t), [...(groups.get(key(t)) ?? []), t]);
+  const order = [...groups.values()].sort((a, b) => b.length - a.length || a[0]!.name.localeCompare(b[0]!.name));
+  for (const group of order) {
+    const t = group[0]!;
+    const names = group.map((g) => `"${g.name}"`);
+    const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+    out.push('', `  ${group.length > 1 ? `${group.length} tasks ${shown}` : `task ${shown}`}  ${t.state}${t.running ? ' (running)' : ''}`);
+    out.push(`    ${t.waitsOnText}`);
+    if (t.awaitedBy.length) out.push(`    awaited by ${t.awaitedBy.map((n) => `"${n}"`).join(', ')}`);
+    for (const f of t.chain) {
+      out.push(`    ${f.kind === 'coroutine' ? 'coro' : 'gen '} ${f.function} (${f.file}:${f.line})`);
+      if (opts.locals && group.length === 1) out.push(...f.locals.map((l) => `         ${l.name} = ${l.repr}`));
+    }
+    if (t.awaitable && t.waitsOn === null) out.push(`    awaits a ${t.awaitable}`);
+  }
   return out;
 }
 
@@ -112,6 +142,7 @@ export function formatDump(d: Dump, opts: TextOptions): string {
   }
   lines.push('', `Threads (${d.threads.length})`);
   for (const t of d.threads) lines.push(...formatThread(t, opts).map((l) => `  ${l}`), '');
+  if (d.tasks) lines.push(...formatTasks(d.tasks, d.loops ?? [], opts), '');
   if (d.warnings.length) lines.push(`Warnings (${d.warnings.length})`, ...d.warnings.map((w) => `  ${w}`));
   return lines.join('\n').trimEnd();
 }

@@ -8,8 +8,82 @@ export interface RawExtraction {
   threads: RawThread[];
   /** Where the heap is and how to read it: the census walks it from the core file itself. */
   heap?: RawHeap | null;
+  /**
+   * The asyncio tasks asyncio keeps (finished ones too, while referenced): null when this
+   * version's tasks are not read, or asyncio was never imported; absent in older documents.
+   */
+  tasks?: RawTask[] | null;
+  /** The event loops of those tasks. */
+  loops?: RawLoop[] | null;
   /** Problems that did not stop the extraction (unreadable frame, corrupt object...). */
   warnings: string[];
+}
+
+export interface RawTask {
+  address: number;
+  /** The task's class, e.g. "_asyncio.Task". */
+  type: string;
+  name: string | null;
+  /** "pending" | "cancelled" | "finished" */
+  state: string;
+  log_destroy_pending: boolean;
+  must_cancel: boolean;
+  /** repr of the exception a finished task ended with, as BaseException.__repr__ writes it. */
+  exception: string | null;
+  /** Whether result() or exception() read it (the task's log_tb flag is clear); null without one. */
+  exception_retrieved: boolean | null;
+  loop: number;
+  coro: { address: number; type: string } | null;
+  /** The future the task waits on (its _fut_waiter), null while it is ready to run or done. */
+  fut_waiter: RawFuture | null;
+  /** The coroutines from the task's own down to the innermost, outermost first. */
+  chain: RawTaskFrame[];
+  /** What the innermost coroutine awaits that is not a coroutine (a FutureIter and its future). */
+  awaitable: { address: number; type: string; future: RawFuture | null; repr?: string } | null;
+}
+
+export interface RawFuture {
+  address: number;
+  type: string;
+  /** "task" | "gather" (a _GatheringFuture: its children) | "future" | "other" */
+  kind: string;
+  state: string | null;
+  children: RawFuture[] | null;
+  repr?: string;
+}
+
+export interface RawTaskFrame {
+  function: string;
+  file: string;
+  line: number;
+  locals: RawLocal[];
+  /** "coroutine" | "generator" | "async_generator" */
+  kind: string;
+  /** "created" | "suspended" | "running" */
+  frame_state: string;
+  /** The coroutine (or generator) object. */
+  address: number;
+  /** The loop time a TimerHandle among the locals is due at (asyncio.sleep's), or null. */
+  timer_when: number | null;
+}
+
+export interface RawLoop {
+  address: number;
+  type: string;
+  repr: string;
+  /** threading.get_ident() of the thread running it (the loop's _thread_id), null when none runs it. */
+  thread_ident: number | null;
+  /** The LWP of that thread (by its ident, or by a _run_once / run_forever frame of this loop). */
+  thread_lwp: number | null;
+  /** Ready callbacks (len(_ready)) and timers (len(_scheduled)). */
+  ready: number | null;
+  scheduled: number | null;
+  stopping: boolean | null;
+  closed: boolean | null;
+  /** The task whose step the loop is running (asyncio.tasks._current_tasks), or null. */
+  current_task: number | null;
+  /** The loop's time() when _run_once last computed its select timeout (when - timeout), or null. */
+  select_started_at: number | null;
 }
 
 export interface RawPython {
@@ -261,6 +335,26 @@ const THREAD: Shape = {
   waits_on: nullable({ kind: 'string', address: 'number', owner_ident: nullable('number'), count: nullable('number') }),
 };
 
+const FUTURE: Shape = { address: 'number', type: 'string', kind: 'string', state: nullable('string'), children: nullable(['any']) };
+
+const TASK: Shape = {
+  address: 'number', type: 'string', name: nullable('string'), state: 'string', log_destroy_pending: 'boolean', must_cancel: 'boolean',
+  exception: nullable('string'), exception_retrieved: nullable('boolean'), loop: 'number',
+  coro: nullable({ address: 'number', type: 'string' }),
+  fut_waiter: nullable(FUTURE),
+  chain: [{
+    function: 'string', file: 'string', line: 'number', locals: [{ name: 'string', kind: 'string', repr: 'string' }],
+    kind: 'string', frame_state: 'string', address: 'number', timer_when: nullable('number'),
+  }],
+  awaitable: nullable({ address: 'number', type: 'string', future: nullable(FUTURE) }),
+};
+
+const LOOP: Shape = {
+  address: 'number', type: 'string', repr: 'string', thread_ident: nullable('number'), thread_lwp: nullable('number'),
+  ready: nullable('number'), scheduled: nullable('number'), stopping: nullable('boolean'), closed: nullable('boolean'),
+  current_task: nullable('number'), select_started_at: nullable('number'),
+};
+
 const HEAP: Shape = {
   layout_version: 'number',
   object: numbers('refcnt', 'type', 'size'),
@@ -312,6 +406,8 @@ const EXTRACTION: Shape = {
   python: { version: 'string', hexversion: 'number', layout: 'string', gil_holder: 'number', gil_locked: 'boolean', argv: nullable(['string']) },
   threads: [THREAD],
   heap: nullable(HEAP),
+  tasks: nullable([TASK]),
+  loops: nullable([LOOP]),
   warnings: ['string'],
 };
 

@@ -157,6 +157,76 @@ export interface NativeFrame {
   pc: number;
 }
 
+/** An asyncio task as the core holds it. */
+export interface AsyncTask {
+  address: number;
+  /** Its name; "task 0x..." when it has none. */
+  name: string;
+  /** Its class, e.g. "_asyncio.Task". */
+  type: string;
+  /** "pending" | "cancelled" | "finished" */
+  state: string;
+  /** Its step is under way: the loop's current task. */
+  running: boolean;
+  loop: number;
+  exception: string | null;
+  /** Whether result() or exception() read the exception (null: none). */
+  exceptionRetrieved: boolean | null;
+  logDestroyPending: boolean;
+  /** The future it waits on (its _fut_waiter). */
+  waitsOn: AwaitedFuture | null;
+  /** What it waits on, in words: "asyncio.sleep(3600), due in 3599.2 s", "task \"worker\"". */
+  waitsOnText: string;
+  /** The names of the tasks that await this one (directly, or through a gather). */
+  awaitedBy: string[];
+  /** The coroutine chain, outermost first: the innermost awaiting coroutine last. */
+  chain: TaskFrame[];
+  /** What the innermost coroutine awaits that is not a coroutine, by type, or null. */
+  awaitable: string | null;
+}
+
+export interface AwaitedFuture {
+  address: number;
+  type: string;
+  /** "task" | "gather" | "future" | "other" */
+  kind: string;
+  state: string | null;
+  /** The awaited task's name (kind "task"). */
+  taskName: string | null;
+  /** A gather's children. */
+  children: AwaitedFuture[] | null;
+}
+
+export interface TaskFrame {
+  function: string;
+  file: string;
+  line: number;
+  /** "coroutine" | "generator" | "async_generator" */
+  kind: string;
+  /** "created" | "suspended" | "running" */
+  state: string;
+  locals: Local[];
+  /** The loop time a timer of this frame (asyncio.sleep's) is due at, or null. */
+  timerWhen: number | null;
+}
+
+/** An asyncio event loop of the tasks. */
+export interface EventLoop {
+  address: number;
+  type: string;
+  /** The thread that runs it (its LWP), or null. */
+  threadTid: number | null;
+  threadIdent: number | null;
+  ready: number | null;
+  scheduled: number | null;
+  stopping: boolean | null;
+  closed: boolean | null;
+  /** The task whose step it is running (its address), or null. */
+  currentTask: number | null;
+  /** Its time() when it last computed a select timeout, or null. */
+  selectStartedAt: number | null;
+}
+
 export type Severity = 'critical' | 'warning' | 'info';
 
 export interface Finding {
@@ -196,6 +266,9 @@ export interface Dump {
   pymalloc: PymallocClass[];
   censusStats: CensusStats | null;
   memory: MemoryReport | null;
+  /** The asyncio tasks; null when they were not read (a version coroner reads no tasks of, no asyncio, or a dump stored before). */
+  tasks: AsyncTask[] | null;
+  loops: EventLoop[] | null;
   /** What gdb said about the heap, kept so later analyses (diff's holders) can walk the core again without gdb; not loaded with the dump. */
   heapLayout?: RawHeap | null;
 }

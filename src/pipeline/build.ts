@@ -3,6 +3,8 @@ import { classify } from '../threads/classify.js';
 import { lockFindings } from '../threads/locks.js';
 import { crashFinding, crashingThread } from '../threads/crash.js';
 import { memoryFindings } from '../memory/findings.js';
+import { buildTasks } from '../tasks/tasks.js';
+import { taskFindings } from '../tasks/findings.js';
 import type { HeapAnalysis } from './heap-stage.js';
 import type { CoreFacts, Dump, Thread } from '../model/types.js';
 import type { RawExtraction } from '../model/raw.js';
@@ -37,6 +39,7 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
   const crashed = crashingThread(core, threads);
   if (crashed) threads.unshift(...threads.splice(threads.indexOf(crashed), 1));
   const crash = crashFinding(core, threads);
+  const asyncio = raw.tasks ? buildTasks(raw.tasks, raw.loops ?? []) : null;
   return {
     id: 0,
     core,
@@ -45,12 +48,17 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
     analysisMs,
     python: { version: raw.python.version, hexversion: raw.python.hexversion, layout: raw.python.layout, gilHolder: raw.python.gil_holder, gilLocked: raw.python.gil_locked },
     threads,
-    findings: [...(crash ? [crash] : []), ...lockFindings(threads), ...(census.memory ? memoryFindings(census.memory) : [])],
+    findings: [
+      ...(crash ? [crash] : []), ...lockFindings(threads), ...(asyncio ? taskFindings(asyncio.tasks, asyncio.loops, threads) : []),
+      ...(census.memory ? memoryFindings(census.memory) : []),
+    ],
     warnings: [...raw.warnings, ...census.warnings],
     census: census.rows,
     pymalloc: census.pymalloc,
     censusStats: census.stats,
     memory: census.memory,
+    tasks: asyncio?.tasks ?? null,
+    loops: asyncio?.loops ?? null,
     heapLayout: raw.heap ?? null,
   };
 }

@@ -2,7 +2,7 @@
 // database left by a killed ingest) sees it whole or not at all.
 import { resolve } from 'node:path';
 import { CoronerError } from '../base/errors.js';
-import type { CensusRow, MemoryReport, PymallocClass, Dump, DumpSummary, Finding, LockWait, NativeFrame, PythonFrame, Thread, ThreadState, Severity } from '../model/types.js';
+import type { AsyncTask, EventLoop, CensusRow, MemoryReport, PymallocClass, Dump, DumpSummary, Finding, LockWait, NativeFrame, PythonFrame, Thread, ThreadState, Severity } from '../model/types.js';
 import { HEAP_LAYOUT_VERSION, heapLayoutProblem, type RawHeap } from '../model/raw.js';
 import type { Db } from './db.js';
 
@@ -63,6 +63,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     const s = dump.censusStats;
     if (s) setCensusStats.run(s.objects, s.bytes, s.arenas, s.pools, s.mallocChunks, Math.round(s.walkMs), id);
     if (dump.memory) db.prepare('UPDATE dumps SET memory = ? WHERE id = ?').run(JSON.stringify(dump.memory), id);
+    if (dump.tasks) db.prepare('UPDATE dumps SET tasks = ?, loops = ? WHERE id = ?').run(JSON.stringify(dump.tasks), JSON.stringify(dump.loops ?? []), id);
     if (dump.heapLayout) {
       db.prepare('UPDATE dumps SET heap_layout = ?, heap_layout_version = ? WHERE id = ?').run(JSON.stringify(dump.heapLayout), dump.heapLayout.layout_version, id);
     }
@@ -79,6 +80,7 @@ interface DumpRow {
   python_version: string; python_layout: string; python_hexversion: number; gil_holder: number; gil_locked: number; series: string | null; warnings: string;
   census_objects: number | null; census_bytes: number | null; census_arenas: number | null; census_pools: number | null;
   census_malloc_chunks: number | null; census_ms: number | null; memory: string | null; core_file: string | null; core_sysroot: string | null;
+  tasks: string | null; loops: string | null;
 }
 
 export function listDumps(db: Db): DumpSummary[] {
@@ -127,7 +129,7 @@ export function loadDump(db: Db, id: number): Dump {
   // Every column but heap_layout: that one is large, and only a diff's holders read it.
   const r = db.prepare(`SELECT id, sha256, path, size, pid, signal, signal_name, executable, cmdline, fname, taken_at, ingested_at,
       analysis_ms, python_version, python_layout, python_hexversion, gil_holder, gil_locked, series, warnings, census_objects,
-      census_bytes, census_arenas, census_pools, census_malloc_chunks, census_ms, memory, core_file, core_sysroot FROM dumps WHERE id = ?`).get(id) as DumpRow | undefined;
+      census_bytes, census_arenas, census_pools, census_malloc_chunks, census_ms, memory, core_file, core_sysroot, tasks, loops FROM dumps WHERE id = ?`).get(id) as DumpRow | undefined;
   if (!r) throw new CoronerError(`dump ${id}: no such dump (coroner list shows them)`, 'no-dump');
   const maps = db.prepare('SELECT start, end, file_offset AS fileOffset, path FROM mapped_files WHERE dump_id = ? ORDER BY start').all(id) as Dump['core']['mappedFiles'];
   const threadRows = db.prepare('SELECT * FROM threads WHERE dump_id = ? ORDER BY idx').all(id) as {
@@ -178,5 +180,7 @@ export function loadDump(db: Db, id: number): Dump {
       mallocChunks: r.census_malloc_chunks ?? 0, walkMs: r.census_ms ?? 0,
     },
     memory: r.memory ? (JSON.parse(r.memory) as MemoryReport) : null,
+    tasks: r.tasks ? (JSON.parse(r.tasks) as AsyncTask[]) : null,
+    loops: r.tasks ? (JSON.parse(r.loops ?? '[]') as EventLoop[]) : null,
   };
 }

@@ -140,4 +140,10 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE dumps ADD COLUMN heap_layout_version INTEGER;
   `,
+  // 7: the asyncio tasks and their loops, each kept whole as JSON (a task's chain, locals and
+  // awaited futures are read together); NULL when they were not read.
+  `
+  ALTER TABLE dumps ADD COLUMN tasks TEXT;
+  ALTER TABLE dumps ADD COLUMN loops TEXT;
+  `,
 ];

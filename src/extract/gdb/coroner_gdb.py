@@ -289,6 +289,7 @@ def extract():
     except gdb.error:
         original = None
     threads = []
+    frames_by_lwp = {}
     matched = set()
     for th in sorted(inferior.threads(), key=lambda t: t.num):
         lwp = th.ptid[1] or th.ptid[0]
@@ -330,6 +331,7 @@ def extract():
                 entry["waits_on"] = python_wait(entry["waits_on"], frames)
             except Exception as e:  # noqa: BLE001
                 warn("%s: cannot read the lock its Python frames wait on: %s" % (label, one_line(e)))
+        frames_by_lwp[lwp] = frames
         py_frames = []
         for fr in frames:
             local_list = []
@@ -360,6 +362,7 @@ def extract():
         },
         "heap": _heap(layout, warn),
         "threads": threads,
+        **_tasks(layout, engine, threads, frames_by_lwp, warn),
         "warnings": warnings,
     }
 
@@ -370,6 +373,54 @@ def _heap(layout, warn):
     except Exception as e:  # noqa: BLE001 - the threads are worth having without the census
         warn("cannot describe the heap for the census: %s" % one_line(e))
         return None
+
+
+# ------------------------------------------------------------------------------ asyncio
+
+
+def _tasks(layout, engine, threads, frames_by_lwp, warn):
+    """{"tasks", "loops"}: the asyncio tasks (None when this version's are not read, or asyncio
+    is not imported), each chain frame's locals as repr; each loop with the thread that runs it
+    (its _thread_id, else the thread whose _run_once / run_forever has it as self)."""
+    try:
+        found = layout.tasks.tasks(warn, engine.repr)
+    except Exception as e:  # noqa: BLE001 - the threads are worth having without the tasks
+        warn("cannot read the asyncio tasks: %s" % one_line(e))
+        found = None
+    if found is None:
+        return {"tasks": None, "loops": None}
+    for task in found["tasks"]:
+        for fr in task["chain"]:
+            fr["locals"] = [{"name": n, "kind": k, "repr": engine.repr(a)} for n, k, a in fr["locals"]]
+    by_ident = {t["ident"]: t for t in threads if t["ident"]}
+    for loop in found["loops"]:
+        loop["thread_lwp"] = None
+        loop["select_started_at"] = None
+        thread = by_ident.get(loop["thread_ident"])
+        for lwp, frames in frames_by_lwp.items():
+            for fr in frames:
+                if fr["function"] not in ("_run_once", "run_forever"):
+                    continue
+                own = {n: a for n, _k, a in fr["locals"]}
+                if own.get("self") != loop["address"]:
+                    continue
+                if thread is None:
+                    thread = next((t for t in threads if t["lwp"] == lwp), None)
+                if fr["function"] == "_run_once":
+                    loop["select_started_at"] = _select_start(layout.objects, own)
+        if thread is not None:
+            loop["thread_lwp"] = thread["lwp"]
+    return found
+
+
+def _select_start(objects, own):
+    """The loop's time() when _run_once computed its select timeout (when - timeout): what
+    asyncio.sleep deadlines can be told against, or None."""
+    when = objects.describe(own.get("when", 0))
+    timeout = objects.describe(own.get("timeout", 0))
+    if when[0] == "float" and timeout[0] in ("float", "int") and timeout[1] is not None:
+        return when[1] - timeout[1]
+    return None
 
 
 def _stack_pointer():

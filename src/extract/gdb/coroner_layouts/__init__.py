@@ -10,6 +10,7 @@ Layout builds them (each may use the ones before it through the layout):
   names     thread names, sys.orig_argv, sys.hexversion thread_names(warn) argv(warn) sys_hexversion()
   locks     what a native frame blocked on a lock waits on   lock_wait(function, gdb_frame)
   heap      where the heap is and how to read it (the census)  heap_info(warn)
+  tasks     asyncio tasks, their coroutine chains, the loops  tasks(warn, repr_of) (None: not read)
 
 Constructors take the layout and look up what DWARF says; a gdb.error or KeyError from them
 means the debug info does not match the version. The heap feature looks nothing up until
@@ -31,7 +32,7 @@ import importlib
 DEFAULT_ANCHOR = "_PyRuntime"
 DEFAULT_DEBUG_TYPES = ("PyObject", "_PyRuntimeState")
 
-FEATURES = ("runtime", "objects", "frames", "names", "locks", "heap")
+FEATURES = ("runtime", "objects", "frames", "names", "locks", "heap", "tasks")
 
 # (major, minor) -> (layout name, {feature: "module.Class" inside this package})
 VERSIONS = {
@@ -42,6 +43,7 @@ VERSIONS = {
         "names": "names.Names",
         "locks": "locks.Locks",
         "heap": "heap.Heap311",
+        "tasks": "tasks.Tasks311",
     }),
     (2, 7): ("cpython-2.7", {
         "runtime": "runtime_27.Runtime27",
@@ -50,6 +52,7 @@ VERSIONS = {
         "names": "names_27.Names27",
         "locks": "locks_27.Locks27",
         "heap": "heap_27.Heap27",
+        "tasks": "tasks.NoTasks",
     }),
     (3, 13): ("cpython-3.13", {
         "runtime": "runtime_312.Runtime312",
@@ -58,6 +61,7 @@ VERSIONS = {
         "names": "names_312.Names312",
         "locks": "locks_313.Locks313",
         "heap": "heap_313.Heap313",
+        "tasks": "tasks.Tasks313",
     }),
     # The "<= 3.10" family: PyFrameObject frames, 'sized' dict keys, no managed dicts, the 16-byte
     # PyGC_Head. 3.9 is read on real cores (Debian 3.9.2); 3.10 and 3.8 are written from the
@@ -69,6 +73,7 @@ VERSIONS = {
         "names": "names.Names",
         "locks": "locks.Locks",
         "heap": "heap_310.Heap310",
+        "tasks": "tasks.NoTasks",
     }),
     (3, 9): ("cpython-3.9", {
         "runtime": "runtime_310.Runtime310",
@@ -77,6 +82,7 @@ VERSIONS = {
         "names": "names_310.Names39",
         "locks": "locks.Locks",
         "heap": "heap_310.Heap39",
+        "tasks": "tasks.NoTasks",
     }),
     (3, 8): ("cpython-3.8", {
         "runtime": "runtime_310.Runtime310",
@@ -85,6 +91,7 @@ VERSIONS = {
         "names": "names_310.Names38",
         "locks": "locks.Locks",
         "heap": "heap_310.Heap38",
+        "tasks": "tasks.NoTasks",
     }),
 }
 
@@ -113,7 +120,7 @@ class Combination:
 
 
 class Layout:
-    """The readers of one process: .runtime .objects .frames .names .locks .heap."""
+    """The readers of one process: .runtime .objects .frames .names .locks .heap .tasks."""
 
     def __init__(self, combination, mem, runtime_addr, hexversion):
         self.name = combination.name

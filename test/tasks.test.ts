@@ -1,0 +1,132 @@
+// The asyncio tasks of the asyncio_service fixture, checked against what the process said about
+// them just before the core was taken: every task's name, state, coroutine chain (function, file,
+// line of each coroutine), what it awaits and who awaits it, its exception; the loop and the thread
+// running it; what each waits on in words; the findings. On every fixture Python whose tasks the
+// gdb side reads; the others are reported as skipped, with the reason.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../src/base/paths.js';
+import { analyzedPythons, coreOf, ingestFresh, runCli, showJson, skippedFor, truthOf } from './helpers.js';
+
+interface TruthFrame { function: string; file: string; line: number }
+type TruthAwait = null | { kind: 'task'; name: string } | { kind: 'gather'; children: TruthAwait[] } | { kind: 'future'; type: string };
+interface TruthTask {
+  name: string; address: number; state: string; chain: TruthFrame[]; awaits: TruthAwait; awaited_by: string[];
+  exception: string | null; log_traceback: boolean; log_destroy_pending: boolean;
+}
+interface TasksTruth { tasks: TruthTask[]; loops: { address: number; thread_ident: number; ready: number; scheduled: number }[] }
+
+interface ShownFuture { address: number; type: string; kind: string; state: string | null; task_name: string | null; children: ShownFuture[] | null }
+interface ShownTask {
+  address: number; name: string; type: string; state: string; running: boolean; exception: string | null; exception_retrieved: boolean | null;
+  log_destroy_pending: boolean; waits_on: ShownFuture | null; waits_on_text: string; awaited_by: string[];
+  chain: { function: string; file: string; line: number; kind: string; state: string }[];
+}
+interface ShownLoop { address: number; thread_tid: number | null; thread_ident: number | null; ready: number | null; scheduled: number | null; current_task: number | null }
+
+/** The versions whose tasks the gdb side reads (the tasks feature of coroner_layouts' VERSIONS is not NoTasks). */
+function taskVersions(): string[] {
+  const code = "import coroner_layouts as c; print(','.join('%d.%d' % v for v, (n, f) in sorted(c.VERSIONS.items()) if f['tasks'] != 'tasks.NoTasks'))";
+  const r = spawnSync('python3', ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(packageRoot, 'src', 'extract', 'gdb') } });
+  if (r.status !== 0) throw new Error(`cannot read the gdb side's registry: ${r.stderr}`);
+  return r.stdout.trim().split(',');
+}
+
+function awaitsOf(f: ShownFuture | null): TruthAwait {
+  if (!f) return null;
+  if (f.kind === 'task') return { kind: 'task', name: f.task_name! };
+  if (f.kind === 'gather') return { kind: 'gather', children: f.children!.map(awaitsOf) };
+  return { kind: 'future', type: f.type.slice(f.type.lastIndexOf('.') + 1) };
+}
+
+function compareTasks(tasks: ShownTask[] | null, truth: TasksTruth): void {
+  assert.ok(tasks, 'tasks are read');
+  assert.deepEqual(tasks.map((t) => t.name).sort(), truth.tasks.map((t) => t.name).sort(), 'the same tasks');
+  for (const want of truth.tasks) {
+    const got: ShownTask = tasks.find((t) => t.name === want.name)!;
+    assert.equal(got.address, want.address, `${want.name}: address`);
+    assert.equal(got.state, want.state.toLowerCase(), `${want.name}: state`);
+    assert.deepEqual(got.chain.map((f) => `${f.function} ${f.file}:${f.line}`), want.chain.map((f) => `${f.function} ${f.file}:${f.line}`), `${want.name}: coroutine chain`);
+    assert.deepEqual(awaitsOf(got.waits_on), want.awaits, `${want.name}: what it awaits`);
+    assert.deepEqual(got.awaited_by, want.awaited_by, `${want.name}: awaited by`);
+    assert.equal(got.exception, want.exception, `${want.name}: exception`);
+    if (want.exception) assert.equal(got.exception_retrieved, !want.log_traceback, `${want.name}: exception retrieved`);
+    assert.equal(got.log_destroy_pending, want.log_destroy_pending, `${want.name}: log_destroy_pending`);
+  }
+}
+
+const versions = taskVersions();
+for (const py of await analyzedPythons()) {
+  const skipped = await skippedFor(py.id, 'asyncio_service');
+  const reason = skipped ? `the asyncio_service workload does not run on ${py.id}: ${skipped}`
+    : !versions.includes(py.id) ? `coroner reads no asyncio tasks of CPython ${py.id} yet (it reads those of ${versions.join(', ')})` : null;
+  if (reason) console.log(`tasks [python ${py.id}]: NOT CHECKED: ${reason}`);
+
+  test(`asyncio tasks [python ${py.id}]: every task's name, state, coroutine chain, awaits and awaited-by as in-process; waits in words; findings`, { skip: reason ?? false }, async () => {
+    const core = await coreOf(py.id, 'asyncio_service', 1);
+    const truth = truthOf(core) as ReturnType<typeof truthOf> & { extra: TasksTruth };
+    const db = ingestFresh([core.core], core.ingestArgs);
+    const shown = showJson(db, '1') as ReturnType<typeof showJson> & { tasks: ShownTask[] | null; loops: ShownLoop[] | null };
+    compareTasks(shown.tasks, truth.extra);
+    const tasks = shown.tasks!;
+    const byName = (n: string): ShownTask => tasks.find((t) => t.name === n)!;
+
+    // The loop, and the thread that runs it.
+    const want = truth.extra.loops[0]!;
+    const loop = shown.loops!.find((l) => l.address === want.address);
+    assert.ok(loop, 'the loop is shown');
+    const main = truth.threads.find((t) => t.ident === want.thread_ident)!;
+    assert.equal(loop.thread_tid, main.native_id, 'the loop runs in the main thread');
+    assert.equal(loop.ready, want.ready, 'ready callbacks');
+    assert.equal(loop.scheduled, want.scheduled, 'timers');
+    assert.equal(loop.current_task, null, 'no task step under way in a callback');
+
+    // What each waits on, in words.
+    assert.match(byName('sleeper-0').waits_on_text, /^asyncio\.sleep\(3600\), due at loop time [\d.]+/);
+    assert.match(byName('event-waiter-0').waits_on_text, /^Event\.wait on <Event at 0x[0-9a-f]+> at asyncio_service\.py:\d+ \(event_waiter\)$/);
+    assert.match(byName('consumer-0').waits_on_text, /^Queue\.get on <Queue at 0x[0-9a-f]+>/);
+    assert.match(byName('producer').waits_on_text, /^Queue\.put on <Queue at 0x[0-9a-f]+>/);
+    assert.match(byName('lock-waiter').waits_on_text, /^Lock\.acquire on <Lock at 0x[0-9a-f]+> at asyncio_service\.py:\d+ \(lock_waiter\)$/);
+    assert.match(byName('task-awaiter').waits_on_text, /^awaits task "awaited-sleeper"/);
+    assert.match(byName('gatherer').waits_on_text, /^awaits gather of 2: gather of 2: task "Task-\d+", task "Task-\d+", gather of 2: /);
+    assert.match(byName('failing').waits_on_text, /^finished with ValueError\('boom in a task nobody awaits'\), never retrieved$/);
+
+    // Findings.
+    const kinds = shown.findings.map((f) => f.kind);
+    for (const kind of truth.expect.findings ?? []) assert.ok(kinds.includes(kind), `finding ${kind} in ${kinds.join(', ')}`);
+    for (const kind of truth.expect.absent_findings ?? []) assert.ok(!kinds.includes(kind), `no ${kind} finding: ${JSON.stringify(shown.findings)}`);
+    const deadlocks = shown.findings.filter((f) => f.kind === 'async-deadlock').map((f) => [f.title, f.detail, ...f.evidence].join('\n'));
+    const expect = truth.expect as { deadlocked: string[]; cycle: string[]; failed: string };
+    assert.equal(deadlocks.length, 2, `two async deadlocks:\n${deadlocks.join('\n\n')}`);
+    const lockCycle = deadlocks.find((d) => expect.deadlocked.every((n) => d.includes(`"${n}"`)));
+    assert.ok(lockCycle, `an async-deadlock names ${expect.deadlocked.join(', ')}`);
+    assert.match(lockCycle, /waits on <Lock at 0x[0-9a-f]+> at asyncio_service\.py:\d+ in transfer; held by task "transfer-(ab|ba)"/);
+    assert.ok(deadlocks.some((d) => expect.cycle.every((n) => d.includes(`awaits task "${n}"`))), `an async-deadlock names ${expect.cycle.join(', ')} awaiting each other`);
+    const failed = shown.findings.find((f) => f.kind === 'task-exception-never-retrieved')!;
+    assert.match(failed.title, new RegExp(`"${expect.failed}" died of ValueError\\('boom in a task nobody awaits'\\)`));
+
+    // The text: a Tasks section after the threads, the 20 sleepers shown once.
+    const text = runCli(['show', '1', '--db', db]).stdout;
+    assert.ok(text.indexOf(`Tasks (${tasks.length})`) > text.indexOf('Threads ('), 'Tasks section after the threads');
+    assert.match(text, /\n {2}20 tasks "sleeper-\d+", .* and 12 more {2}pending\n {4}asyncio\.sleep\(3600\)/);
+  });
+
+  test(`asyncio event loop blocked [python ${py.id}]: a task running synchronous code is named, with the frames that block`, { skip: reason ?? false }, async () => {
+    const core = await coreOf(py.id, 'asyncio_service', 2);
+    const truth = truthOf(core) as ReturnType<typeof truthOf> & { extra: TasksTruth };
+    const db = ingestFresh([core.core], core.ingestArgs);
+    const shown = showJson(db, '1') as ReturnType<typeof showJson> & { tasks: ShownTask[] | null; loops: ShownLoop[] | null };
+    compareTasks(shown.tasks, truth.extra);
+    const expect = truth.expect as { blocked_task: string; blocked_function: string };
+    const blocked = shown.tasks!.find((t) => t.name === expect.blocked_task)!;
+    assert.ok(blocked.running, 'the blocking task is running');
+    assert.equal(shown.loops![0]!.current_task, blocked.address, "the loop's current task");
+    const f = shown.findings.find((x) => x.kind === 'event-loop-blocked');
+    assert.ok(f, `an event-loop-blocked finding: ${shown.findings.map((x) => x.kind).join(', ')}`);
+    const text = [f.title, f.detail, ...f.evidence].join('\n');
+    assert.ok(text.includes(`"${expect.blocked_task}"`), `names the task:\n${text}`);
+    assert.ok(text.includes(`${expect.blocked_function} (asyncio_service.py:`), `names the frame that blocks:\n${text}`);
+  });
+}
