@@ -59,6 +59,9 @@ const MODES: Record<string, Pick<WorkloadRun, 'mode' | 'settleMs'>> = {
   crash: { mode: 'crash' },
 };
 
+/** The workloads given CORONER_TRUTH_LAYOUT (scripts/lib/pythons.ts truthLayout()); the others' environment is left as it was. */
+const TRUTH_LAYOUT_WORKLOADS = new Set(['census']);
+
 /**
  * Workloads run again under another name with more environment: the fragmentation workload with
  * Debian's tcmalloc (libgoogle-perftools4) and jemalloc (libjemalloc2) preloaded instead of glibc's
@@ -237,7 +240,7 @@ async function coresOf(p: ResolvedPython, dir: string, runs: Run[], entry: Pytho
       }
       const started = Date.now();
       const script = `${workloads}/${r.file}`;
-      const env = { ...r.env, ...layoutEnv };
+      const env = { ...r.env, ...(TRUTH_LAYOUT_WORKLOADS.has(r.name) ? layoutEnv : {}) };
       const spec: WorkloadRun = p.sysroot
         ? {
           name: r.name,
