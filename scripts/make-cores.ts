@@ -14,7 +14,7 @@ import { hideBin } from 'yargs/helpers';
 import { packageRoot } from '../src/base/paths.js';
 import { coresOfWorkload, coreOfNativeProcess, type FixtureCore, type WorkloadRun } from './lib/fixture-cores.js';
 import { STAMP as CHROOT_STAMP } from './lib/chroots.js';
-import { DEFAULT_PYTHON_ID, chrootEnv, chrootedCommand, coverageLines, resolvePythons, type ResolvedPython } from './lib/pythons.js';
+import { DEFAULT_PYTHON_ID, chrootEnv, chrootedCommand, coverageLines, resolvePythons, truthLayout, type ResolvedPython } from './lib/pythons.js';
 
 /** What make-cores did for one interpreter: the cores it has, or why it has none. */
 export interface PythonCoverage {
@@ -58,6 +58,9 @@ const MODES: Record<string, Pick<WorkloadRun, 'mode' | 'settleMs'>> = {
   deadlock: { mode: 'settle', settleMs: 700 },
   crash: { mode: 'crash' },
 };
+
+/** The workloads given CORONER_TRUTH_LAYOUT (scripts/lib/pythons.ts truthLayout()); the others' environment is left as it was. */
+const TRUTH_LAYOUT_WORKLOADS = new Set(['census']);
 
 /**
  * Workloads run again under another name with more environment: the fragmentation workload with
@@ -223,6 +226,10 @@ async function coresOf(p: ResolvedPython, dir: string, runs: Run[], entry: Pytho
     await cp(workloadsDir, join(p.sysroot, IN_CHROOT.slice(1), 'workloads'), { recursive: true });
     workloads = `${IN_CHROOT}/workloads`;
   }
+  // Where this version keeps what the census truth reads through C pointers (from its DWARF).
+  const layout = await truthLayout(p);
+  log(`${p.id}: truth layout ${JSON.stringify(layout)}`);
+  const layoutEnv: Record<string, string> = layout ? { CORONER_TRUTH_LAYOUT: JSON.stringify(layout) } : {};
   const made: FixtureCore[] = [];
   try {
     for (const r of runs) {
@@ -233,18 +240,19 @@ async function coresOf(p: ResolvedPython, dir: string, runs: Run[], entry: Pytho
       }
       const started = Date.now();
       const script = `${workloads}/${r.file}`;
+      const env = { ...r.env, ...(TRUTH_LAYOUT_WORKLOADS.has(r.name) ? layoutEnv : {}) };
       const spec: WorkloadRun = p.sysroot
         ? {
           name: r.name,
           command: chrootedCommand(p.sysroot, [p.python, script], `${IN_CHROOT}/run/${r.name}`),
-          env: r.env,
+          env,
           fullEnv: chrootEnv(),
           cwd: join(p.sysroot, IN_CHROOT.slice(1), 'run', r.name),
           origin,
           sparse: true,
           ...(MODES[r.name] ?? { mode: 'stop' }),
         }
-        : { name: r.name, command: [p.python, script], env: r.env, origin, sparse: p.id !== DEFAULT_PYTHON_ID, ...(MODES[r.name] ?? { mode: 'stop' }) };
+        : { name: r.name, command: [p.python, script], env, origin, sparse: p.id !== DEFAULT_PYTHON_ID, ...(MODES[r.name] ?? { mode: 'stop' }) };
       const cores = await coresOfWorkload(spec, dir);
       made.push(...cores);
       log(`${p.id} ${r.name}: ${cores.length} core(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -63,7 +63,8 @@ function rowOf(rows: CensusRow[], type: string, module: string | null): CensusRo
  *   finds the referenced ones (`builtins_static`). A census may read none of the image, only
  *   _PyRuntime, or all of it: each is right, and each gives one of these expectations;
  * - objects referenced only from frames or C state (the checkpoint's own truth dict and JSON line,
- *   the interned-strings dict, extension modules' C caches): a few hundred at most, inside the 1%.
+ *   extension modules' C caches; the interned-strings dict before 3.12, when it is no root: from
+ *   3.12 on the workload reads it with ctypes): a few hundred at most, inside the 1%.
  */
 function expectations(truth: CensusTruth, type: string): { label: string; count: number }[] {
   const x = truth.extra;

@@ -161,3 +161,117 @@ export function coverageLines(pythons: ResolvedPython[]): string[] {
       : `${p.id}: not covered: ${p.reason}`,
   );
 }
+
+/**
+ * What the census workload's truth reads through C pointers (fixtures/workloads/census.py), where
+ * this interpreter keeps it: read from its DWARF with gdb (the chroot's debug info for a chrooted
+ * one), passed to the workload as JSON in CORONER_TRUTH_LAYOUT, so that the workload itself holds
+ * no offsets. Each place is a path of offsets: from a base address, read the pointer at base +
+ * path[0], then at that + path[1], ...; the last one read is the object.
+ */
+export interface TruthLayout {
+  /**
+   * The interned-strings dict, when the version keeps its strs alive through it (3.12 on: interned
+   * strs are immortal or, from 3.13, counted as the interpreter's): from the main interpreter
+   * (PyInterpreterState_Main(), 3.13 on) or from _PyRuntime (3.12). null before 3.12: an interned
+   * str there is mortal, the dict's two references to it are not counted, it lives only while
+   * something else holds it.
+   */
+  interned: { base: 'interp' | 'runtime'; path: number[] } | null;
+  /**
+   * A code object's members that are not exposed as they are stored (from the code object), by
+   * name: `co_consts` and `co_name` to check the others against, then those this version has.
+   */
+  code: Record<string, number[]>;
+}
+
+/** Where the interned dict may be, newest first: the first one whose field is a PyObject * is it. */
+const INTERNED_FIELDS: { base: 'interp' | 'runtime'; steps: [string, string][] }[] = [
+  { base: 'interp', steps: [['PyInterpreterState', 'cached_objects.interned_strings']] }, // 3.13 on
+  // 3.12 (3.13's field of that name is a _Py_hashtable_t of the runtime's static strs: not it)
+  { base: 'runtime', steps: [['struct pyruntimestate', 'cached_objects.interned_strings']] },
+];
+
+/**
+ * The code object's stored members that neither tp_traverse (code objects are not GC-tracked) nor
+ * an attribute gives as they are (co_varnames and co_code are built from them, or cached in them):
+ * each is kept when this version has it. 3.11 has the first three; 3.12 on, co_code, co_varnames,
+ * co_cellvars and co_freevars are cached in a _PyCoCached the code object points to.
+ */
+const CODE_FIELDS: Record<string, [string, string][]> = {
+  co_consts: [['PyCodeObject', 'co_consts']],
+  co_name: [['PyCodeObject', 'co_name']],
+  co_localsplusnames: [['PyCodeObject', 'co_localsplusnames']],
+  co_localspluskinds: [['PyCodeObject', 'co_localspluskinds']],
+  _co_code: [['PyCodeObject', '_co_code']],
+  '_co_cached._co_code': [['PyCodeObject', '_co_cached'], ['_PyCoCached', '_co_code']],
+  '_co_cached._co_varnames': [['PyCodeObject', '_co_cached'], ['_PyCoCached', '_co_varnames']],
+  '_co_cached._co_cellvars': [['PyCodeObject', '_co_cached'], ['_PyCoCached', '_co_cellvars']],
+  '_co_cached._co_freevars': [['PyCodeObject', '_co_cached'], ['_PyCoCached', '_co_freevars']],
+};
+
+/**
+ * TruthLayout of interpreter P, from its DWARF (null when gdb cannot read it: the workload then
+ * reads nothing through pointers). One gdb run: for each step of each path, the field's type
+ * (`whatis`) and offset; a path is kept when every step has both, the last is a `PyObject *` and
+ * the others pointers.
+ */
+export async function truthLayout(p: ResolvedPython): Promise<TruthLayout | null> {
+  const hostPath = p.sysroot ? join(p.sysroot, p.python) : p.python;
+  const steps = new Map<string, [string, string]>();
+  const key = ([type, field]: [string, string]): string => `${type}::${field}`;
+  for (const path of [...INTERNED_FIELDS.map((f) => f.steps), ...Object.values(CODE_FIELDS)]) {
+    for (const s of path) steps.set(key(s), s);
+  }
+  const args = ['-nx', '-batch', '-iex', 'set auto-load off', '-iex', 'set debuginfod enabled off'];
+  if (p.sysroot) args.push('-iex', `set sysroot ${p.sysroot}`);
+  if (p.debugDir) args.push('-iex', `set debug-file-directory ${p.debugDir}`);
+  const ids = [...steps.keys()];
+  ids.forEach((id, i) => {
+    const [type, field] = steps.get(id)!;
+    const member = `((${type} *)0)->${field}`;
+    args.push('-ex', `echo @step ${i}\\n`, '-ex', `whatis ${member}`, '-ex', `p/d (long)&${member}`);
+  });
+  args.push(hostPath);
+  let out: string;
+  try {
+    ({ stdout: out } = await run('gdb', args, { timeout: 120_000, maxBuffer: 16 << 20 }));
+  } catch (e) {
+    // gdb exits with 1 when its last command failed (a field this version does not have).
+    const stdout = (e as { stdout?: unknown }).stdout;
+    if (typeof stdout !== 'string') return null;
+    out = stdout;
+  }
+  const found = new Map<string, { type: string; offset: number }>();
+  let current: string | null = null;
+  let type: string | null = null;
+  for (const line of out.split('\n')) {
+    const marker = /^@step (\d+)$/.exec(line);
+    const t = /^type = (.*)$/.exec(line);
+    const v = /^\$\d+ = (-?\d+)$/.exec(line);
+    if (marker) [current, type] = [ids[Number(marker[1])]!, null];
+    else if (t && current) type = t[1]!.trim();
+    else if (v && current && type) found.set(current, { type, offset: Number(v[1]) });
+  }
+  const pathOf = (path: [string, string][]): number[] | null => {
+    const got = path.map((s) => found.get(key(s)));
+    if (got.some((g) => !g)) return null;
+    if (got.at(-1)!.type !== 'PyObject *' || got.slice(0, -1).some((g) => !g!.type.endsWith('*'))) return null;
+    return got.map((g) => g!.offset);
+  };
+  let interned: TruthLayout['interned'] = null;
+  for (const f of INTERNED_FIELDS) {
+    const path = pathOf(f.steps);
+    if (path) {
+      interned = { base: f.base, path };
+      break;
+    }
+  }
+  const code: Record<string, number[]> = {};
+  for (const [name, steps_] of Object.entries(CODE_FIELDS)) {
+    const path = pathOf(steps_);
+    if (path) code[name] = path;
+  }
+  if (!code.co_consts || !code.co_name) return null; // no DWARF for PyCodeObject: nothing is known
+  return { interned, code };
+}
