@@ -74,6 +74,9 @@ interface MemoryTruth {
     cyclic?: Record<string, number>;
     cyclic_objects?: number;
     garbage?: number;
+    /** gc.garbage's objects by class, and (2.7) the ones there because of __del__ in a cycle. */
+    garbage_types?: Record<string, number>;
+    uncollectable_finalizers?: Record<string, number>;
     gc?: GcTruth;
   };
 }
@@ -417,6 +420,12 @@ for (const py of await analyzedPythons()) {
     // gc.garbage is not empty: the Orphans collected with DEBUG_SAVEALL.
     const u = findingOf(shown, 'uncollectable');
     assert.ok(mentions([u.title, u.detail, ...u.evidence].join('\n'), x.garbage!), `uncollectable says ${x.garbage} objects`);
+    // By class: what gc.garbage holds, and on 2.7 the objects with __del__ its collector could not free.
+    for (const [type, count] of Object.entries(x.garbage_types ?? {})) {
+      const line = u.evidence.find((e) => new RegExp(`\\b${type}\\b`).test(e));
+      assert.ok(line && mentions(line, count), `uncollectable evidence counts ${count} ${type}:\n${u.evidence.join('\n')}`);
+    }
+    if (Object.keys(x.uncollectable_finalizers ?? {}).length) assert.match([u.detail, ...u.evidence].join('\n'), /__del__/, 'uncollectable says why: __del__ in a cycle');
   });
 
   test(`memory [python ${py.id}]: a healthy process with a large live cache gets none of the memory findings`, { timeout: 900_000 }, async () => {

@@ -50,6 +50,7 @@ export class TypeTable {
   readonly classOffset: number = 0;
   private readonly classes: AddressIndex | null = null;
   private readonly firstClass: number = 0;
+  private readonly typeOffset: number;
 
   constructor(heap: RawHeap) {
     // Old-style classes (2.7) come after the types, as types of their own that share `instance`'s
@@ -59,6 +60,7 @@ export class TypeTable {
     const classes = instance && old ? old.classes : [];
     const all: RawType[] = [...heap.types, ...classes.map((c) => ({ ...instance!, name: c.name, module: c.module }))];
     const n = all.length;
+    this.typeOffset = heap.object.type;
     this.address = Float64Array.from(all, (t) => t.address);
     this.basicsize = new Float64Array(n);
     this.itemsize = new Float64Array(n);
@@ -100,6 +102,16 @@ export class TypeTable {
       this.classes = new AddressIndex(classes.map((c) => c.address));
       this.firstClass = heap.types.length;
     }
+  }
+
+  /**
+   * The row of the object at `o`, its words read through `read` (-1 where the core lacks them):
+   * its type's, or for a 2.7 old-style instance its class's. -1 when the type is not in the table.
+   */
+  rowOf(read: (addr: number) => number, o: number): number {
+    const tp = read(o + this.typeOffset);
+    const ti = tp < 0 ? -1 : this.index.getNumber(tp);
+    return ti >= 0 && ti === this.instanceType ? this.classOf(read(o + this.classOffset)) : ti;
   }
 
   /** The row of an `instance` whose in_class is `cls`: its class's, when the class is known. */

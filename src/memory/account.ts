@@ -62,8 +62,7 @@ function listTypes(memory: CoreMemory, heap: RawHeap, census: Census, list: numb
   const count = Math.min(n, GARBAGE_ITEMS);
   const buf = items ? memory.read(items, 8 * count) : null;
   for (let k = 0; buf && k < count; k++) {
-    const tp = memory.readU64(Number(buf.readBigUInt64LE(8 * k)) + heap.object.type);
-    const ti = tp === null ? -1 : types.index.getNumber(tp);
+    const ti = types.rowOf((addr) => memory.readU64(addr) ?? -1, Number(buf.readBigUInt64LE(8 * k)));
     if (ti >= 0) counts.set(ti, (counts.get(ti) ?? 0) + 1);
   }
   return [...counts].sort((a, b) => b[1] - a[1]).map(([ti, c]) => ({ type: types.names[ti]!, module: types.modules[ti]!, count: c }));

@@ -9,7 +9,6 @@ import type { TypeTable } from '../cpython/types.js';
 import { ObjectReader } from '../cpython/objects.js';
 import { traverse } from '../cpython/traverse.js';
 import { roundUp } from '../allocators/blocks.js';
-import { hi32, lo32 } from '../base/words.js';
 import type { TrackedParts } from '../census/tally.js';
 import type { RawHeap } from '../model/raw.js';
 
@@ -68,11 +67,10 @@ export class ObjectGraph {
     // Type and refcount are read again from each object's header (in address order: the same pages).
     const gcRefs = new Int32Array(n);
     const type = new Uint32Array(n);
+    const read = (addr: number): number => this.mem.u64(addr);
     for (let i = 0; i < n; i++) {
       const o = tracked.address[i]!;
-      const t = this.mem.u64(o + heap.object.type);
-      const ti = Math.max(0, types.index.get(lo32(t), hi32(t)));
-      type[i] = ti === types.instanceType ? types.classOf(this.mem.u64(o + types.classOffset)) : ti;
+      type[i] = Math.max(0, types.rowOf(read, o));
       gcRefs[i] = Math.min(Math.max(this.mem.u64(o + heap.object.refcnt), 0), 0x7fffffff);
     }
     this.gcRefs = gcRefs;
