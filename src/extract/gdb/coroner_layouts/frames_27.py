@@ -2,20 +2,18 @@
 
 Each frame is run by a PyEval_EvalFrameEx call of its own, so every frame is an entry frame.
 The line is PyFrame_GetLineNumber's: f_lineno when the frame is traced, else the line of f_lasti
-in the code object's co_lnotab (lnotab.py). The fast locals are f_localsplus: co_nlocals
+in the code object's co_lnotab (linetable_310.py). The fast locals are f_localsplus: co_nlocals
 variables named by co_varnames (the arguments first), then the cells (co_cellvars) and free
 variables (co_freevars), both held in cell objects.
 """
-import struct
-
 from coroner_layouts import linetable_310
+from coroner_layouts.frames_chain import FrameObjectChain
 from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
 
-MAX_FRAMES = 100000
 MAX_LOCALS = 100000
 
 
-class Frames27:
+class Frames27(FrameObjectChain):
     EVAL_FRAME_FUNCTIONS = ("PyEval_EvalFrameEx",)
     # Include/code.h of 2.7
     CO_VARARGS = 0x04
@@ -28,35 +26,6 @@ class Frames27:
         self.fo = CStruct("PyFrameObject")
         self.co = CStruct("PyCodeObject")
         self._codes = {}
-
-    def python_frames(self, tstate, warn):
-        frames = []
-        mem = self.mem
-        fo = self.fo
-        try:
-            frame = mem.u64(tstate + self.ts["frame"])
-        except BadRead as e:
-            warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
-            return frames
-        seen = set()
-        while frame:
-            if frame in seen or len(seen) >= MAX_FRAMES:
-                warn("thread state 0x%x: frame chain loops or is too long at 0x%x" % (tstate, frame))
-                break
-            seen.add(frame)
-            try:
-                raw = mem.read(frame, fo.size)
-            except BadRead:
-                warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
-                break
-            try:
-                info = self._code(u64_at(raw, fo["f_code"]))
-                frames.append(self._frame(frame, raw, info))
-            except (BadRead, ValueError, UnicodeError, struct.error) as e:
-                warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
-                frames.append({"function": "<unknown>", "file": "<unknown>", "line": 0, "is_entry": True, "locals": []})
-            frame = u64_at(raw, fo["f_back"])
-        return frames
 
     def _frame(self, frame, raw, info):
         fo = self.fo

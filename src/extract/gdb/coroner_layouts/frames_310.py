@@ -12,16 +12,14 @@ Frames39 reads co_lnotab (3.6 to 3.9) and takes f_lineno only when the frame is 
 set), as PyFrame_GetLineNumber does; Frames310 reads the 3.10 co_linetable, counts f_lasti in code
 units, and takes f_lineno whenever it is not 0.
 """
-import struct
-
 from coroner_layouts import linetable_310
+from coroner_layouts.frames_chain import FrameObjectChain
 from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
 
-MAX_FRAMES = 100000  # a Python stack deeper than this is a corrupt chain
 MAX_LOCALSPLUS = 100000
 
 
-class Frames39:
+class Frames39(FrameObjectChain):
     EVAL_FRAME_FUNCTIONS = ("_PyEval_EvalFrameDefault",)
 
     # Include/code.h
@@ -39,37 +37,6 @@ class Frames39:
         self.line_table_field = "co_lnotab"
         self._codes = {}
         self._lines = {}
-
-    def python_frames(self, tstate, warn):
-        """[{"function", "file", "line", "is_entry", "locals": [(name, kind, addr)]}], innermost
-        first; locals hold object addresses, a cell's contents already read."""
-        frames = []
-        mem = self.mem
-        fo = self.fo
-        try:
-            frame = mem.u64(tstate + self.ts["frame"])
-        except BadRead as e:
-            warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
-            return frames
-        seen = set()
-        while frame:
-            if frame in seen or len(seen) >= MAX_FRAMES:
-                warn("thread state 0x%x: frame chain loops or is too long at 0x%x" % (tstate, frame))
-                break
-            seen.add(frame)
-            try:
-                raw = mem.read(frame, fo["f_localsplus"])
-            except BadRead:
-                warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
-                break
-            try:
-                info = self._code(u64_at(raw, fo["f_code"]))
-                frames.append(self._frame(frame, raw, info))
-            except (BadRead, ValueError, UnicodeError, struct.error) as e:
-                warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
-                frames.append({"function": "<unknown>", "file": "<unknown>", "line": 0, "is_entry": True, "locals": []})
-            frame = u64_at(raw, fo["f_back"])
-        return frames
 
     def _frame(self, frame, raw, info):
         fo = self.fo

@@ -6,17 +6,15 @@ previous one, and holds its code object, the last instruction run, and the fast 
 line number comes from the code object's location table (linetable.py), unless the frame is
 traced and keeps its own.
 """
-import struct
-
 from coroner_layouts import linetable
+from coroner_layouts.frames_chain import FRAME_ERRORS, FrameChain, FrameStepError
 from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
 
 CODE_UNIT = linetable.CODE_UNIT
-MAX_FRAMES = 100000  # a Python stack deeper than this is a corrupt chain
 MAX_LOCALSPLUS = 100000
 
 
-class Frames311:
+class Frames311(FrameChain):
     EVAL_FRAME_FUNCTIONS = ("_PyEval_EvalFrameDefault",)
 
     # Include/internal/pycore_code.h: _PyLocals_Kind bits
@@ -48,44 +46,22 @@ class Frames311:
         cframe = self.mem.u64(tstate + self.ts["cframe"])
         return self.mem.u64(cframe + self.cf["current_frame"]) if cframe else 0
 
-    def python_frames(self, tstate, warn):
-        """[{"function", "file", "line", "is_entry", "locals": [(name, kind, addr)]}], innermost
-        first; locals hold object addresses, a cell's contents already read."""
-        frames = []
-        mem = self.mem
-        fr = self.fr
-        try:
-            frame = self.current_frame(tstate)
-        except BadRead as e:
-            warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
-            return frames
-        seen = set()
-        while frame:
-            if frame in seen or len(seen) >= MAX_FRAMES:
-                warn("thread state 0x%x: frame chain loops or is too long at 0x%x" % (tstate, frame))
-                break
-            seen.add(frame)
-            try:
-                raw = mem.read(frame, fr.size)
-            except BadRead:
-                warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
-                break
-            code = u64_at(raw, fr["f_code"])
-            prev_instr = u64_at(raw, fr["prev_instr"])
-            owner = raw[fr["owner"]]
-            previous = u64_at(raw, fr["previous"])
-            try:
-                info = self._code(code)
-                if owner == self.FRAME_OWNED_BY_GENERATOR or prev_instr >= info["code_start"] + CODE_UNIT * info["firsttraceable"]:
-                    frames.append(self._frame(frame, raw, info, prev_instr))
-                # else: an incomplete frame (not yet at its first RESUME); Python hides it too
-            except (BadRead, ValueError, UnicodeError, struct.error) as e:
-                warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
-                frames.append({"function": "<unknown>", "file": "<unknown>", "line": 0,
-                               "is_entry": bool(raw[fr["is_entry"]]), "locals": []})
-            frame = previous
-        return frames
+    def frame_size(self):
+        return self.fr.size
 
+    def step(self, frame, raw, frames):
+        fr = self.fr
+        prev_instr = u64_at(raw, fr["prev_instr"])
+        owner = raw[fr["owner"]]
+        previous = u64_at(raw, fr["previous"])
+        try:
+            info = self._code(u64_at(raw, fr["f_code"]))
+            if owner == self.FRAME_OWNED_BY_GENERATOR or prev_instr >= info["code_start"] + CODE_UNIT * info["firsttraceable"]:
+                frames.append(self._frame(frame, raw, info, prev_instr))
+            # else: an incomplete frame (not yet at its first RESUME); Python hides it too
+        except FRAME_ERRORS as e:
+            raise FrameStepError(e, previous, bool(raw[fr["is_entry"]])) from e
+        return previous
     def _frame(self, frame, raw, info, prev_instr):
         fr = self.fr
         line = 0

@@ -14,10 +14,9 @@ Frames312Chain reads the chain and leaves these three to class constants and one
 that 3.12 is a subclass that only names f_code and prev_instr (reading tstate->cframe is
 Frames311's, inherited).
 """
-import struct
-
-from coroner_layouts.frames_311 import CODE_UNIT, MAX_FRAMES, Frames311
-from coroner_mem import BadRead, u64_at
+from coroner_layouts.frames_311 import CODE_UNIT, Frames311
+from coroner_layouts.frames_chain import FRAME_ERRORS, FrameStepError
+from coroner_mem import u64_at
 
 
 class Frames312Chain(Frames311):
@@ -31,57 +30,27 @@ class Frames312Chain(Frames311):
     CODE_FIELD = None
     INSTR_FIELD = None
 
-    def python_frames(self, tstate, warn):
-        """As Frames311.python_frames: innermost first, shims left out, entry frames marked."""
-        frames = []
-        mem = self.mem
+    def step(self, frame, raw, frames):
+        """As Frames311.step, but the chain holds shims too (owned by the C stack): the Python frame
+        before a shim was entered from C."""
         fr = self.fr
+        owner = raw[fr["owner"]]
+        previous = u64_at(raw, fr["previous"])
+        if owner == self.FRAME_OWNED_BY_CSTACK:
+            if frames:
+                frames[-1]["is_entry"] = True
+            return previous
+        instr = u64_at(raw, fr[self.INSTR_FIELD])
         try:
-            frame = self.current_frame(tstate)
-        except BadRead as e:
-            warn("thread state 0x%x: cannot read its current frame: %s" % (tstate, e))
-            return frames
-        code_off = fr[self.CODE_FIELD]
-        instr_off = fr[self.INSTR_FIELD]
-        owner_off = fr["owner"]
-        prev_off = fr["previous"]
-        seen = set()
-        last = None  # the last Python frame appended: the one a shim after it marks as an entry
-        while frame:
-            if frame in seen or len(seen) >= MAX_FRAMES:
-                warn("thread state 0x%x: frame chain loops or is too long at 0x%x" % (tstate, frame))
-                break
-            seen.add(frame)
-            try:
-                raw = mem.read(frame, fr.size)
-            except BadRead:
-                warn("thread state 0x%x: unreadable frame at 0x%x" % (tstate, frame))
-                break
-            owner = raw[owner_off]
-            previous = u64_at(raw, prev_off)
-            if owner == self.FRAME_OWNED_BY_CSTACK:
-                if last is not None:
-                    last["is_entry"] = True
-                last = None
-                frame = previous
-                continue
-            code = u64_at(raw, code_off)
-            instr = u64_at(raw, instr_off)
-            try:
-                info = self._code(code)
-                if owner == self.FRAME_OWNED_BY_GENERATOR or instr >= info["code_start"] + CODE_UNIT * info["firsttraceable"]:
-                    last = self._frame(frame, raw, info, instr)
-                    frames.append(last)
-                # else: an incomplete frame (not yet at its first RESUME); Python hides it too
-            except (BadRead, ValueError, UnicodeError, struct.error) as e:
-                warn("thread state 0x%x: frame at 0x%x has an unreadable code object: %s" % (tstate, frame, e))
-                last = {"function": "<unknown>", "file": "<unknown>", "line": 0, "is_entry": False, "locals": []}
-                frames.append(last)
-            frame = previous
-        return frames
-
+            info = self._code(u64_at(raw, fr[self.CODE_FIELD]))
+            if owner == self.FRAME_OWNED_BY_GENERATOR or instr >= info["code_start"] + CODE_UNIT * info["firsttraceable"]:
+                frames.append(self._frame(frame, raw, info, instr))
+            # else: an incomplete frame (not yet at its first RESUME); Python hides it too
+        except FRAME_ERRORS as e:
+            raise FrameStepError(e, previous, False) from e
+        return previous
     def _is_entry(self, raw):
-        return False  # python_frames marks the frame when it reads the shim behind it
+        return False  # step() marks the frame when it reads the shim behind it
 
 
 class Frames313(Frames312Chain):
