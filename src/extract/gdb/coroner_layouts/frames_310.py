@@ -27,6 +27,8 @@ class Frames39(FrameObjectChain):
     CO_VARKEYWORDS = 0x08
     # Bytes of f_lasti's unit: 1 up to 3.9 (a byte offset), 2 in 3.10 (code units).
     LASTI_UNIT = 1
+    # Keyword-only arguments come after the positional ones (3.x; None before).
+    KWONLY_FIELD = "co_kwonlyargcount"
 
     def __init__(self, layout):
         self.mem = layout.mem
@@ -104,7 +106,7 @@ class Frames39(FrameObjectChain):
         if objects.kind_of_type(u64_at(raw, objects.ob["ob_type"])) != "code":
             raise ValueError("0x%x is not a code object" % code)
         flags = i32_at(raw, co["co_flags"])
-        nargs = i32_at(raw, co["co_argcount"]) + i32_at(raw, co["co_kwonlyargcount"])
+        nargs = i32_at(raw, co["co_argcount"]) + (i32_at(raw, co[self.KWONLY_FIELD]) if self.KWONLY_FIELD else 0)
         if flags & self.CO_VARARGS:
             nargs += 1
         if flags & self.CO_VARKEYWORDS:
@@ -118,7 +120,7 @@ class Frames39(FrameObjectChain):
         freevars = self._names(u64_at(raw, co["co_freevars"]), MAX_LOCALSPLUS)
         info = {
             "name": objects.str_value(u64_at(raw, co["co_name"])) or "<unknown>",
-            "filename": objects.str_value(u64_at(raw, co["co_filename"])) or "<unknown>",
+            "filename": objects.text_value(u64_at(raw, co["co_filename"])) or "<unknown>",
             "firstlineno": i32_at(raw, co["co_firstlineno"]),
             "table_addr": u64_at(raw, co[self.line_table_field]),
             "table": None,

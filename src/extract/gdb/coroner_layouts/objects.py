@@ -467,6 +467,10 @@ class Objects311:
             text = raw.decode("utf-32-le", "surrogatepass")
         return text, n == length
 
+    def text_value(self, addr):
+        """The text of a name the interpreter keeps (a file name, a thread's name): a str in 3.x."""
+        return self.str_value(addr)
+
     def str_value(self, addr):
         """A str object's text, or None if addr is not a readable str."""
         if not addr:
