@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { cli, fixture, runCli, startCli, tempDir, type CliResult } from './helpers.js';
 
-const TOKEN = 'test-token-1234';
+const TOKEN = 'test-token-1234567890';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 interface Served {
@@ -336,4 +336,11 @@ test('SIGTERM: the analysis under way finishes, queued uploads are dropped, noth
   const noToken = runCli(['serve', '--db', s.db], { CORONER_TOKEN: '' });
   assert.equal(noToken.code, 2);
   assert.match(noToken.stderr, /serve needs a token/);
+  // A blank or short token is refused before anything listens.
+  const blank = runCli(['serve', '--db', s.db], { CORONER_TOKEN: '   ' });
+  assert.equal(blank.code, 2);
+  assert.equal(blank.stderr.trim(), 'coroner: the token is blank: give serve a token of at least 16 characters (e.g. openssl rand -hex 24)');
+  const short = runCli(['serve', '--db', s.db, '--token', 'hunter2']);
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /^coroner: the token is only 7 characters: give serve a token of at least 16 characters/);
 });

@@ -21,8 +21,15 @@ export interface ServeArgs {
   keepCores?: string;
 }
 
+/** The shortest token serve accepts. */
+export const MIN_TOKEN = 16;
+
 function checkArgs(a: ServeArgs): { token: string; maxUpload: number } {
   if (!a.token) throw new CoronerError('serve needs a token: pass --token T or set CORONER_TOKEN (clients send it as Authorization: Bearer T)', 'usage');
+  // A token anyone could guess lets anyone in: blank, or short enough to try them all.
+  if (a.token.trim().length < MIN_TOKEN) {
+    throw new CoronerError(`the token is ${a.token.trim() ? `only ${a.token.trim().length} characters` : 'blank'}: give serve a token of at least ${MIN_TOKEN} characters (e.g. openssl rand -hex 24)`, 'usage');
+  }
   const maxUpload = parseSize(a.maxUpload);
   if (!maxUpload) throw new CoronerError(`--max-upload ${a.maxUpload}: not a size; give e.g. 8G, 500M or 1048576`, 'usage');
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new CoronerError(`--port ${a.port}: give a port from 0 (any free one) to 65535`, 'usage');
