@@ -51,7 +51,8 @@ export interface Manifest {
 const workloadsDir = join(packageRoot, 'fixtures', 'workloads');
 export const defaultCoresDir = join(packageRoot, '.cores');
 /** Where the workload files are copied to inside a chroot, and where they run. */
-const IN_CHROOT = '/coroner-fixtures';
+// Per process: two checkouts making cores at once share the chroots, not this folder in them.
+const IN_CHROOT = `/coroner-fixtures-${process.pid}`;
 
 /** How each workload's cores are taken (default: it stops itself and gcore dumps it). */
 const MODES: Record<string, Pick<WorkloadRun, 'mode' | 'settleMs'>> = {

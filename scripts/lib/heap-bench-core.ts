@@ -20,7 +20,8 @@ const NAME = 'heap-bench';
 /** Rows of the workload: 600k rows hold 6.6 million objects (a core of about 440 MiB). */
 export const DEFAULT_ROWS = 600_000;
 /** Where the workload is copied to inside a chroot (not make-cores's folder: each removes its own). */
-const IN_CHROOT = '/coroner-heap-bench';
+// Per process, as make-cores' folder: runs from two checkouts share the chroots.
+const IN_CHROOT = `/coroner-heap-bench-${process.pid}`;
 
 interface Stamped {
   stamp: string;
