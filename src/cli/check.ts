@@ -2,6 +2,7 @@
 // dumps are grouped into series (one process over time), and the growth gate is applied to each
 // series from its first dump to its last.
 import { resolve } from 'node:path';
+import { printable } from '../base/printable.js';
 import { diffJson } from '../format/diff.js';
 import { withDb } from '../store/db.js';
 import { listDumps } from '../store/dumps.js';
@@ -35,8 +36,8 @@ export async function checkCommand(a: CheckArgs): Promise<number> {
     const r = await diffStored(a.db, first, last, limits, false);
     const failed = r.gate.filter((g) => g.tripped);
     tripped ||= failed.length > 0;
-    console.log(`${failed.length ? 'FAIL' : 'ok  '} ${s.name}: dumps ${first} → ${last} (${s.dumps.length} dumps)`);
-    for (const g of r.gate) console.log(`     ${g.tripped ? 'over' : 'within'} ${g.spec}: ${g.reason}`);
+    console.log(`${failed.length ? 'FAIL' : 'ok  '} ${printable(s.name)}: dumps ${first} → ${last} (${s.dumps.length} dumps)`);
+    for (const g of r.gate) console.log(`     ${g.tripped ? 'over' : 'within'} ${printable(g.spec)}: ${printable(g.reason)}`);
     results.push({ series: s.name, dumps: s.dumps, diff: diffJson(r.diff, 10, r.holdings, r.gate) });
   }
   if (a.json) console.log(JSON.stringify(results, null, 2));

@@ -7,6 +7,7 @@ import { withDb } from '../store/db.js';
 import { loadDump, loadHeapLayout, resolveDumpRef } from '../store/dumps.js';
 import { listSeries } from '../store/series.js';
 import { EXIT_OK, EXIT_TRIPPED } from './exit.js';
+import { printable } from '../base/printable.js';
 
 export interface DiffResult {
   diff: DumpDiff;
@@ -43,7 +44,7 @@ export function seriesCommand(a: { db: string; json: boolean }): number {
   }
   if (series.length === 0) console.log('no dumps yet: coroner ingest core.PID');
   for (const s of series) {
-    console.log(`${s.name}: ${s.dumps.length} dump${s.dumps.length === 1 ? '' : 's'} (${s.dumps.join(', ')}), ${s.takenAt[0]} → ${s.takenAt.at(-1)}`);
+    console.log(`${printable(s.name)}: ${s.dumps.length} dump${s.dumps.length === 1 ? '' : 's'} (${s.dumps.join(', ')}), ${s.takenAt[0]} → ${s.takenAt.at(-1)}`);
   }
   return EXIT_OK;
 }

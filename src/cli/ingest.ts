@@ -4,6 +4,7 @@ import { CoronerError } from '../base/errors.js';
 import { defaultJobs, ingest, type IngestOutcome } from '../pipeline/ingest.js';
 import { openDb } from '../store/db.js';
 import { seconds } from '../base/units.js';
+import { printable } from '../base/printable.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 import { progressDisplay } from './progress.js';
 
@@ -26,11 +27,11 @@ export interface IngestArgs {
 function outcomeLine(o: IngestOutcome): string {
   switch (o.status) {
     case 'ingested':
-      return `ingested ${o.path} as dump ${o.id}: ${o.threads} threads, ${o.findings} findings (${seconds(o.ms)})`;
+      return `ingested ${printable(o.path)} as dump ${o.id}: ${o.threads} threads, ${o.findings} findings (${seconds(o.ms)})`;
     case 'duplicate':
-      return `skipped ${o.path}: already stored as dump ${o.id} (--force analyzes it again)`;
+      return `skipped ${printable(o.path)}: already stored as dump ${o.id} (--force analyzes it again)`;
     case 'failed':
-      return `failed ${o.error}`;
+      return `failed ${printable(o.error)}`;
   }
 }
 
@@ -68,7 +69,7 @@ export async function ingestCommand(a: IngestArgs): Promise<number> {
       console.log(JSON.stringify(outcomes, null, 2));
     } else if (outcomes.length > 1 || failed.length > 0) {
       console.log(`${count('ingested')} ingested, ${count('duplicate')} skipped as duplicates, ${failed.length} failed`);
-      for (const f of failed) console.log(`  failed: ${f.error}`);
+      for (const f of failed) console.log(`  failed: ${printable(f.error)}`);
     }
     return failed.length > 0 ? EXIT_ERROR : EXIT_OK;
   } finally {

@@ -13,6 +13,7 @@ import { checkCommand, DEFAULT_LIMITS } from './check.js';
 import { serveCommand } from './serve.js';
 import { uploadCommand } from './upload.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
+import { printable } from '../base/printable.js';
 
 
 function withDb<T>(y: Argv<T>) {
@@ -172,7 +173,7 @@ main().then(
   },
   (err: unknown) => {
     if (process.env.CORONER_DEBUG && err instanceof Error) console.error(err.stack);
-    console.error(`coroner: ${errorLine(err)}`);
+    console.error(`coroner: ${printable(errorLine(err))}`);
     process.exitCode = EXIT_ERROR;
   },
 );

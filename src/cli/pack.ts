@@ -7,6 +7,7 @@ import type { BundleManifest } from '../bundle/manifest.js';
 import { writeBundle } from '../bundle/write.js';
 import { CoronerError } from '../base/errors.js';
 import { humanBytes } from '../base/units.js';
+import { printable } from '../base/printable.js';
 import { readElfCore } from '../core/core-file.js';
 import { coronerVersion } from '../base/version.js';
 import { EXIT_OK } from './exit.js';
@@ -42,7 +43,7 @@ export async function packCommand(a: PackArgs): Promise<number> {
   const count = (kind: PackFile['kind']): number => plan.files.filter((f) => f.kind === kind).length;
   const bytes = plan.files.reduce((sum, f) => sum + f.size, 0);
   console.log(`packed ${corePath} into ${out}: the core, ${count('mapped') + count('thread-db')} files it mapped, ${count('debug')} debug files (${humanBytes(bytes)} before compression)`);
-  for (const m of plan.missing) console.error(`not packed: ${m.path}: ${m.reason}`);
-  for (const path of plan.noDebug) console.error(`no debug file for ${path} in ${a.debugDir}: its frames will lack names and lines where it is analyzed (install its -dbg or -dbgsym package, then pack again)`);
+  for (const m of plan.missing) console.error(`not packed: ${printable(m.path)}: ${printable(m.reason)}`);
+  for (const path of plan.noDebug) console.error(`no debug file for ${printable(path)} in ${a.debugDir}: its frames will lack names and lines where it is analyzed (install its -dbg or -dbgsym package, then pack again)`);
   return EXIT_OK;
 }

@@ -3,6 +3,7 @@
 // above it as it finishes. Elsewhere (CI, pipes, files): the outcome lines only.
 import type { IngestStatus } from '../pipeline/status.js';
 import { humanBytes } from '../base/units.js';
+import { printable } from '../base/printable.js';
 
 const REDRAW_MS = 100;
 
@@ -15,7 +16,7 @@ export interface ProgressDisplay {
 export function statusLine(s: Readonly<IngestStatus>, width: number): string {
   const total = `${s.total}${s.totalKnown ? '' : '+'}`;
   const more = s.current.length > 1 ? ` (+${s.current.length - 1} more)` : '';
-  const now = s.current.length > 0 ? `analyzing ${s.current[0]}${more}` : s.totalKnown ? 'done' : 'reading the inputs';
+  const now = s.current.length > 0 ? `analyzing ${printable(s.current[0]!)}${more}` : s.totalKnown ? 'done' : 'reading the inputs';
   const text = `[${s.done}/${total}] ${humanBytes(s.bytesRead)} read, ${now}`;
   return text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
 }

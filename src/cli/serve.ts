@@ -3,6 +3,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { CoronerError } from '../base/errors.js';
 import { parseSize } from '../base/units.js';
+import { printable } from '../base/printable.js';
 import { defaultJobs } from '../pipeline/ingest.js';
 import { CoronerServer } from '../server/server.js';
 import { Spool } from '../server/spool.js';
@@ -59,7 +60,8 @@ function untilSignal(log: (line: string) => void): Promise<void> {
 export async function serveCommand(a: ServeArgs): Promise<number> {
   const { token, maxUpload } = checkArgs(a);
   const dbPath = resolve(a.db);
-  const log = (line: string): void => console.error(`${new Date().toISOString()} ${line}`);
+  // One line per event: upload names and request paths come from clients, so escaped for the terminal.
+  const log = (line: string): void => console.error(`${new Date().toISOString()} ${printable(line)}`);
   const db = openDb(dbPath);
   try {
     const server = new CoronerServer({

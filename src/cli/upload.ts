@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoronerError } from '../base/errors.js';
 import { humanBytes } from '../base/units.js';
+import { printable } from '../base/printable.js';
 import { exchange, type Answer } from './http-client.js';
 import { UploadProgress } from './upload-progress.js';
 import { EXIT_OK } from './exit.js';
@@ -103,6 +104,6 @@ export async function uploadCommand(a: UploadArgs): Promise<number> {
   const final = await waitUntilAnalyzed(statusUrl, a.token);
   if (final.status === 'failed') throw new CoronerError(`${a.file}: the analysis failed: ${final.error ?? 'no reason given'}`, 'analysis');
   const dumps = (final.dumps as number[]).join(', ');
-  console.log(`done: dump${(final.dumps as number[]).length === 1 ? '' : 's'} ${dumps}${final.error ? ` (some cores failed: ${final.error})` : ''}`);
+  console.log(`done: dump${(final.dumps as number[]).length === 1 ? '' : 's'} ${dumps}${final.error ? ` (some cores failed: ${printable(String(final.error))})` : ''}`);
   return EXIT_OK;
 }

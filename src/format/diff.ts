@@ -1,16 +1,17 @@
-// The text and JSON views of `coroner diff`.
+// The text and JSON views of `coroner diff`. Strings read from a core go through printable() (p) in the text.
 import type { DumpDiff, TypeDelta } from '../diff/diff.js';
 import type { GateCheck } from '../diff/gate.js';
 import type { Holding } from '../diff/holders.js';
 import { BREAKDOWN_LABELS, table } from './text.js';
 import { humanBytes, signed, typeName } from '../base/units.js';
+import { printable as p } from '../base/printable.js';
 
 /** The relative change from a to b with one decimal: " (+12.5%)", nothing when a is 0. */
 const growth = (a: number, b: number): string => (a > 0 ? ` (${signed(Math.round((1000 * (b - a)) / a) / 10)}%)` : '');
 
 function typeTable(rows: TypeDelta[]): string[] {
   const cells = rows.map((t) => [
-    typeName(t), t.countA.toLocaleString('en-US'), t.countB.toLocaleString('en-US'), signed(t.countDelta),
+    p(typeName(t)), t.countA.toLocaleString('en-US'), t.countB.toLocaleString('en-US'), signed(t.countDelta),
     humanBytes(t.bytesA), humanBytes(t.bytesB), signed(t.bytesDelta, humanBytes),
   ]);
   return table(['TYPE', 'COUNT A', 'COUNT B', 'Δ COUNT', 'BYTES A', 'BYTES B', 'Δ BYTES'], cells).split('\n');
@@ -18,7 +19,7 @@ function typeTable(rows: TypeDelta[]): string[] {
 
 export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: GateCheck[]): string {
   const lines = [
-    `diff of dump ${d.a.id} → dump ${d.b.id}: ${d.a.core.path} (${d.a.core.takenAt}) → ${d.b.core.path} (${d.b.core.takenAt})`,
+    `diff of dump ${d.a.id} → dump ${d.b.id}: ${p(d.a.core.path)} (${d.a.core.takenAt}) → ${p(d.b.core.path)} (${d.b.core.takenAt})`,
     '',
   ];
   if (!d.grew) lines.push('No growth: no type and no part of the memory grew between these dumps.', '');
@@ -37,20 +38,20 @@ export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: 
   lines.push(...typeTable(changed.slice(0, top)).map((l) => `  ${l}`));
   const appeared = d.types.filter((t) => t.change === 'appeared');
   const vanished = d.types.filter((t) => t.change === 'vanished');
-  if (appeared.length) lines.push(`Appeared: ${appeared.slice(0, 20).map(typeName).join(', ')}${appeared.length > 20 ? ` and ${appeared.length - 20} more` : ''}`);
-  if (vanished.length) lines.push(`Vanished: ${vanished.slice(0, 20).map(typeName).join(', ')}${vanished.length > 20 ? ` and ${vanished.length - 20} more` : ''}`);
+  if (appeared.length) lines.push(`Appeared: ${appeared.slice(0, 20).map((x) => p(typeName(x))).join(', ')}${appeared.length > 20 ? ` and ${appeared.length - 20} more` : ''}`);
+  if (vanished.length) lines.push(`Vanished: ${vanished.slice(0, 20).map((x) => p(typeName(x))).join(', ')}${vanished.length > 20 ? ` and ${vanished.length - 20} more` : ''}`);
   if (holdings.length) {
     lines.push('', 'Who holds the growth:');
-    for (const h of holdings) lines.push(`  ${h.summary}`, ...h.path.map((p) => `      ${p}`));
+    for (const h of holdings) lines.push(`  ${p(h.summary)}`, ...h.path.map((step) => `      ${p(step)}`));
   }
   const t = d.threads;
   if (t.appeared.length || t.vanished.length) {
-    lines.push('', `Threads: ${t.appeared.length} appeared${t.appeared.length ? ` (${t.appeared.map((x) => x.name ?? `LWP ${x.tid}`).join(', ')})` : ''}, ${t.vanished.length} vanished${t.vanished.length ? ` (${t.vanished.map((x) => x.name ?? `LWP ${x.tid}`).join(', ')})` : ''}`);
+    lines.push('', `Threads: ${t.appeared.length} appeared${t.appeared.length ? ` (${t.appeared.map((x) => p(x.name ?? `LWP ${x.tid}`)).join(', ')})` : ''}, ${t.vanished.length} vanished${t.vanished.length ? ` (${t.vanished.map((x) => p(x.name ?? `LWP ${x.tid}`)).join(', ')})` : ''}`);
   }
-  if (d.findings.new.length) lines.push('', 'New findings:', ...d.findings.new.map((f) => `  [${f.severity}] ${f.kind}: ${f.title}`));
+  if (d.findings.new.length) lines.push('', 'New findings:', ...d.findings.new.map((f) => `  [${f.severity}] ${f.kind}: ${p(f.title)}`));
   if (gate.length) {
     lines.push('', gate.some((g) => g.tripped) ? 'Gate: TRIPPED' : 'Gate: ok');
-    for (const g of gate) lines.push(`  ${g.tripped ? 'FAIL' : 'ok  '} ${g.spec}: ${g.reason}`);
+    for (const g of gate) lines.push(`  ${g.tripped ? 'FAIL' : 'ok  '} ${p(g.spec)}: ${p(g.reason)}`);
   }
   return lines.join('\n');
 }

@@ -1,8 +1,10 @@
 // The text view of `coroner show` and `coroner list`: findings first, then every thread with its
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
+// Every string read from the core goes through printable() (p) where it enters a line.
 import { basename } from '../threads/classify.js';
 import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, Thread } from '../model/types.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
+import { printable as p } from '../base/printable.js';
 
 export interface TextOptions {
   locals: boolean;
@@ -11,8 +13,8 @@ export interface TextOptions {
 export function formatList(dumps: DumpSummary[]): string {
   if (dumps.length === 0) return 'no dumps yet: coroner ingest core.PID';
   const rows = dumps.map((d) => [
-    String(d.id), String(d.pid), d.executable ?? '?', d.pythonVersion, d.takenAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-    humanBytes(d.size), String(d.threads), String(d.findings), basename(d.path),
+    String(d.id), String(d.pid), p(d.executable ?? '?'), p(d.pythonVersion), d.takenAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    humanBytes(d.size), String(d.threads), String(d.findings), p(basename(d.path)),
   ]);
   return table(['ID', 'PID', 'EXECUTABLE', 'PYTHON', 'TAKEN AT', 'SIZE', 'THREADS', 'FINDINGS', 'CORE'], rows);
 }
@@ -30,26 +32,26 @@ export function table(head: string[], rows: string[][]): string {
 
 export function formatFinding(f: Finding): string[] {
   return [
-    `[${f.severity}] ${f.kind}: ${f.title}`,
-    `    ${f.detail}`,
-    ...f.evidence.map((e) => `    - ${e}`),
-    `    remedy: ${f.remedy}`,
+    `[${f.severity}] ${f.kind}: ${p(f.title)}`,
+    `    ${p(f.detail)}`,
+    ...f.evidence.map((e) => `    - ${p(e)}`),
+    `    remedy: ${p(f.remedy)}`,
   ];
 }
 
 export function formatThread(t: Thread, opts: TextOptions): string[] {
-  const out = [`Thread ${t.tid}${t.name !== null ? ` "${t.name}"` : ''}  ${t.state}${t.holdsGil ? '  [holds GIL]' : ''}  ${t.stateDetail}`];
+  const out = [`Thread ${t.tid}${t.name !== null ? ` "${p(t.name)}"` : ''}  ${t.state}${t.holdsGil ? '  [holds GIL]' : ''}  ${p(t.stateDetail)}`];
   const pyAt = new Map<number, typeof t.pythonFrames>();
   for (const f of t.pythonFrames) pyAt.set(f.nativeIndex, [...(pyAt.get(f.nativeIndex) ?? []), f]);
   const pyLines = (frames: typeof t.pythonFrames, indent: string): string[] =>
     frames.flatMap((f) => [
-      `${indent}py ${f.function} (${f.file}:${f.line})`,
-      ...(opts.locals ? f.locals.map((l) => `${indent}     ${l.name} = ${l.repr}`) : []),
+      `${indent}py ${p(f.function)} (${p(f.file)}:${f.line})`,
+      ...(opts.locals ? f.locals.map((l) => `${indent}     ${p(l.name)} = ${p(l.repr)}`) : []),
     ]);
   t.nativeFrames.forEach((n, i) => {
-    const where = n.file ? ` at ${n.file}:${n.line ?? '?'}` : '';
-    const lib = n.library ? ` (${basename(n.library)})` : '';
-    out.push(`  #${String(i).padEnd(3)} ${hexAddr(n.pc)} ${n.function ?? '??'}${lib}${where}`);
+    const where = n.file ? ` at ${p(n.file)}:${n.line ?? '?'}` : '';
+    const lib = n.library ? ` (${p(basename(n.library))})` : '';
+    out.push(`  #${String(i).padEnd(3)} ${hexAddr(n.pc)} ${p(n.function ?? '??')}${lib}${where}`);
     out.push(...pyLines(pyAt.get(i) ?? [], '        '));
   });
   const unplaced = pyAt.get(-1) ?? [];
@@ -60,9 +62,9 @@ export function formatThread(t: Thread, opts: TextOptions): string[] {
 /** The asyncio tasks: the loops, then each group of identical tasks (same state, wait and chain) once. */
 export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOptions): string[] {
   const out = [`Tasks (${tasks.length})`];
-  const name = (a: number | null): string => tasks.find((t) => t.address === a)?.name ?? (a === null ? 'none' : hexAddr(a));
+  const name = (a: number | null): string => p(tasks.find((t) => t.address === a)?.name ?? (a === null ? 'none' : hexAddr(a)));
   for (const l of loops) {
-    out.push(`  loop ${hexAddr(l.address)} ${l.type}: ${l.threadTid !== null ? `run by LWP ${l.threadTid}` : 'not running'}, ` +
+    out.push(`  loop ${hexAddr(l.address)} ${p(l.type)}: ${l.threadTid !== null ? `run by LWP ${l.threadTid}` : 'not running'}, ` +
       `${l.ready ?? '?'} ready callbacks, ${l.scheduled ?? '?'} timers${l.currentTask !== null ? `, running task "${name(l.currentTask)}"` : ''}`);
   }
   const chainKey = (t: AsyncTask): string => t.chain.map((f) => `${f.function} ${f.file}:${f.line}`).join('|');
@@ -73,16 +75,16 @@ export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOp
   const order = [...groups.values()].sort((a, b) => b.length - a.length || a[0]!.name.localeCompare(b[0]!.name));
   for (const group of order) {
     const t = group[0]!;
-    const names = group.map((g) => `"${g.name}"`);
+    const names = group.map((g) => `"${p(g.name)}"`);
     const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
     out.push('', `  ${group.length > 1 ? `${group.length} tasks ${shown}` : `task ${shown}`}  ${t.state}${t.running ? ' (running)' : ''}`);
-    out.push(`    ${t.waitsOnText}`);
-    if (t.awaitedBy.length) out.push(`    awaited by ${t.awaitedBy.map((n) => `"${n}"`).join(', ')}`);
+    out.push(`    ${p(t.waitsOnText)}`);
+    if (t.awaitedBy.length) out.push(`    awaited by ${t.awaitedBy.map((n) => `"${p(n)}"`).join(', ')}`);
     for (const f of t.chain) {
-      out.push(`    ${f.kind === 'coroutine' ? 'coro' : 'gen '} ${f.function} (${f.file}:${f.line})`);
-      if (opts.locals && group.length === 1) out.push(...f.locals.map((l) => `         ${l.name} = ${l.repr}`));
+      out.push(`    ${f.kind === 'coroutine' ? 'coro' : 'gen '} ${p(f.function)} (${p(f.file)}:${f.line})`);
+      if (opts.locals && group.length === 1) out.push(...f.locals.map((l) => `         ${p(l.name)} = ${p(l.repr)}`));
     }
-    if (t.awaitable && t.waitsOn === null) out.push(`    awaits a ${t.awaitable}`);
+    if (t.awaitable && t.waitsOn === null) out.push(`    awaits a ${p(t.awaitable)}`);
   }
   return out;
 }
@@ -93,7 +95,7 @@ export function formatCensus(rows: CensusRow[], top: number): string {
   const total = { count: rows.reduce((n, r) => n + r.count, 0), bytes: rows.reduce((n, r) => n + r.bytes, 0) };
   const body = table(
     ['TYPE', 'MODULE', 'COUNT', 'BYTES', 'WITH BUFFERS'],
-    shown.map((r) => [r.type, r.module ?? '', r.count.toLocaleString('en-US'), humanBytes(r.bytes), humanBytes(r.bytesWithBuffers)]),
+    shown.map((r) => [p(r.type), p(r.module ?? ''), r.count.toLocaleString('en-US'), humanBytes(r.bytes), humanBytes(r.bytesWithBuffers)]),
   );
   const rest = rows.length > shown.length ? `\n... ${rows.length - shown.length} more types (--top ${rows.length} shows all)` : '';
   return `${body}${rest}\n${total.count.toLocaleString('en-US')} objects of ${rows.length} types, ${humanBytes(total.bytes)}`;
@@ -121,17 +123,17 @@ export function formatMemory(m: MemoryReport): string[] {
           `${humanBytes(mp.anonymousWritable)} anonymous writable, ${humanBytes(mp.notWritable)} not writable (read-only, or reserved with no access); ` +
           `pymalloc arenas ${humanBytes(mp.pymallocArenas)}, glibc heaps ${humanBytes(mp.glibcHeaps)}, thread stacks ${humanBytes(mp.threadStacks)}`]
       : []),
-    ...m.breakdown.map((p, i) => `  ${BREAKDOWN_LABELS[p.kind].padEnd(width)}  ${sizes[i]!.padStart(sizeWidth)}   ${p.detail}`),
+    ...m.breakdown.map((part, i) => `  ${BREAKDOWN_LABELS[part.kind].padEnd(width)}  ${sizes[i]!.padStart(sizeWidth)}   ${p(part.detail)}`),
   ];
 }
 
 export function formatDump(d: Dump, opts: TextOptions): string {
   const c = d.core;
   const lines = [
-    `dump ${d.id}  ${c.path}  (${humanBytes(c.size)}, sha256 ${shortSha(c.sha256)})`,
-    `  pid ${c.pid}  ${c.executable ?? c.fname}  signal ${c.signalName ?? 'none'}  taken at ${c.takenAt}`,
-    `  command line: ${c.cmdline}`,
-    `  Python ${d.python.version} (${d.python.layout}), ${d.threads.length} threads, analyzed in ${seconds(d.analysisMs)}`,
+    `dump ${d.id}  ${p(c.path)}  (${humanBytes(c.size)}, sha256 ${shortSha(c.sha256)})`,
+    `  pid ${c.pid}  ${p(c.executable ?? c.fname)}  signal ${p(c.signalName ?? 'none')}  taken at ${c.takenAt}`,
+    `  command line: ${p(c.cmdline)}`,
+    `  Python ${p(d.python.version)} (${p(d.python.layout)}), ${d.threads.length} threads, analyzed in ${seconds(d.analysisMs)}`,
     '',
   ];
   if (d.memory) lines.push(...formatMemory(d.memory), '');
@@ -143,6 +145,6 @@ export function formatDump(d: Dump, opts: TextOptions): string {
   lines.push('', `Threads (${d.threads.length})`);
   for (const t of d.threads) lines.push(...formatThread(t, opts).map((l) => `  ${l}`), '');
   if (d.tasks) lines.push(...formatTasks(d.tasks, d.loops ?? [], opts), '');
-  if (d.warnings.length) lines.push(`Warnings (${d.warnings.length})`, ...d.warnings.map((w) => `  ${w}`));
+  if (d.warnings.length) lines.push(`Warnings (${d.warnings.length})`, ...d.warnings.map((w) => `  ${p(w)}`));
   return lines.join('\n').trimEnd();
 }
