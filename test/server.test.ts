@@ -438,6 +438,25 @@ test('--max-per-client: 20 idle connections from one address hold 5, another add
   }
 });
 
+test('--max-connections: connections over it are closed as they come, whatever their address', { timeout: 60_000 }, async () => {
+  const s = await serve(['--max-connections', '3', '--max-per-client', '2']);
+  const held = ['127.0.0.1', '127.0.0.1', '127.0.0.3'].map((from) => probe(s.url, from));
+  try {
+    await Promise.all(held.map((p) => new Promise((r) => p.socket.once('connect', r))));
+    await sleep(300);
+    const over = probe(s.url, '127.0.0.4');
+    assert.ok((await over.closed) < 2000, 'a fourth connection is closed at once');
+    assert.equal(held.filter((p) => !p.socket.destroyed && !p.socket.readableEnded).length, 3, 'the first three stay');
+    await until('the drop in the log', () => /refused 1 connection over --max-connections 3 \(the last from 127\.0\.0\.4\)/.test(s.log()), 5000);
+    for (const p of held) p.socket.destroy();
+    // Room again once they are gone.
+    await until('a GET to be served again', async () => (await request(`${s.url}/`, { headers: auth }).catch(() => ({ status: 0 }))).status === 200, 5000);
+  } finally {
+    for (const p of held) p.socket.destroy();
+    assert.equal(await s.stop(), 0);
+  }
+});
+
 test('an upload whose body stops is dropped after --body-timeout: a 408, no file, no row', { timeout: 60_000 }, async () => {
   const s = await serve(['--body-timeout', '2']);
   try {
