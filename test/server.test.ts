@@ -1,12 +1,14 @@
 // The upload server over loopback, run as a user runs it (`coroner serve` as a child process, real
 // cores): concurrent uploads all analyzed and none lost, 401 and 413 with nothing left on disk, an
-// upload cut off halfway leaves no file and no row, and `coroner upload` end to end.
+// upload cut off halfway leaves no file and no row, `coroner upload` end to end, and hostile
+// clients (slow headers, a stalled body, a flood of idle connections) held to their limits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -343,4 +345,144 @@ test('SIGTERM: the analysis under way finishes, queued uploads are dropped, noth
   const short = runCli(['serve', '--db', s.db, '--token', 'hunter2']);
   assert.equal(short.code, 2);
   assert.match(short.stderr, /^coroner: the token is only 7 characters: give serve a token of at least 16 characters/);
+});
+
+interface Probe {
+  socket: net.Socket;
+  /** Resolves, with the milliseconds since the socket was opened, when it closes. */
+  closed: Promise<number>;
+  received: () => string;
+}
+
+/** A raw connection to the server, from localAddress when given. */
+function probe(url: string, localAddress?: string): Probe {
+  const { hostname, port } = new URL(url);
+  const opened = Date.now();
+  const socket = net.connect({ host: hostname, port: Number(port), localAddress });
+  let received = '';
+  socket.on('data', (c: Buffer) => (received += c.toString()));
+  socket.on('error', () => {}); // a reset is one of the answers looked for
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - opened)));
+  return { socket, closed, received: () => received };
+}
+
+/** Writes text one byte every everyMs until the socket closes; returns how many were written. */
+function dribble(p: Probe, text: string, everyMs: number): () => number {
+  let sent = 0;
+  const send = (): void => {
+    if (p.socket.destroyed || sent >= text.length) return;
+    p.socket.write(text[sent++]!);
+  };
+  p.socket.once('connect', send);
+  const timer = setInterval(send, everyMs);
+  void p.closed.then(() => clearInterval(timer));
+  return () => sent;
+}
+
+test('the header deadline cuts a client sending one byte every 2 s, a silent one and a slow keep-alive request', { timeout: 60_000 }, async () => {
+  const deadline = 5000;
+  const s = await serve(['--header-timeout', String(deadline / 1000)]);
+  try {
+    const slow = probe(s.url);
+    const slowSent = dribble(slow, `GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`, 2000);
+    const silent = probe(s.url);
+    // A whole first request, then the next one's headers a byte every 2 s (Node's headersTimeout).
+    const kept = probe(s.url);
+    kept.socket.once('connect', () => kept.socket.write(`GET /api/cores/none HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`));
+    await until('the first answer on the kept connection', () => kept.received().includes('404 Not Found'), 5000);
+    const keptSent = dribble(kept, 'GET / HTTP/1.1\r\nHost: x\r\n', 2000);
+    const [slowMs, silentMs, keptMs] = await Promise.all([slow.closed, silent.closed, kept.closed]);
+    // Each byte would have restarted an idle timer: the deadline is from the start, whatever comes.
+    assert.ok(slowSent() >= 3, `bytes kept coming (${slowSent()}) and did not extend the deadline`);
+    assert.ok(slowMs >= deadline - 200 && slowMs < deadline + 1500, `the slow client was cut after ${slowMs} ms`);
+    assert.ok(silentMs >= deadline - 200 && silentMs < deadline + 1500, `the silent client was cut after ${silentMs} ms`);
+    assert.ok(keptSent() >= 2 && keptMs < deadline + 3500, `the slow keep-alive request was cut after ${keptMs} ms (${keptSent()} bytes)`);
+    assert.doesNotMatch(slow.received(), /200 OK/);
+    // And the server still answers.
+    assert.equal((await request(`${s.url}/`, { headers: auth })).status, 200);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+});
+
+test('--max-per-client: 20 idle connections from one address hold 5, another address is still served', { timeout: 60_000 }, async () => {
+  const s = await serve(['--max-per-client', '5']);
+  const flood = Array.from({ length: 20 }, () => probe(s.url, '127.0.0.1'));
+  try {
+    await Promise.all(flood.map((p) => new Promise((r) => (p.socket.connecting ? p.socket.once('connect', r).once('close', r) : r(null)))));
+    // The extra ones are closed as they come; give that a moment, then count what stays open.
+    await until('the extra connections to close', () => flood.filter((p) => !p.socket.destroyed && !p.socket.readableEnded).length <= 5, 5000);
+    await sleep(500);
+    const open = flood.filter((p) => !p.socket.destroyed && !p.socket.readableEnded).length;
+    assert.equal(open, 5, `${open} of 20 idle connections from one address stayed open`);
+
+    // Another loopback address gets the report and an upload's status while the flood holds.
+    const agent = new http.Agent({ localAddress: '127.0.0.2' });
+    const get = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        http.get(`${s.url}${path}`, { headers: auth, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        }).on('error', reject);
+      });
+    assert.equal(await get('/'), 200, 'the report');
+    assert.equal(await get('/api/cores/nosuchid'), 404, 'the status route answers (no such upload)');
+    agent.destroy();
+    await until('the refusal in the log', () => /refused \d+ connections? from 127\.0\.0\.1, over --max-per-client 5/.test(s.log()), 5000);
+    // The flood's own address is refused while its 5 stay.
+    const sixth = probe(s.url, '127.0.0.1');
+    assert.ok((await sixth.closed) < 2000, 'a sixth connection from the flooding address is closed at once');
+  } finally {
+    for (const p of flood) p.socket.destroy();
+    assert.equal(await s.stop(), 0);
+  }
+});
+
+test('--max-connections: connections over it are closed as they come, whatever their address', { timeout: 60_000 }, async () => {
+  const s = await serve(['--max-connections', '3', '--max-per-client', '2']);
+  const held = ['127.0.0.1', '127.0.0.1', '127.0.0.3'].map((from) => probe(s.url, from));
+  try {
+    await Promise.all(held.map((p) => new Promise((r) => p.socket.once('connect', r))));
+    await sleep(300);
+    const over = probe(s.url, '127.0.0.4');
+    assert.ok((await over.closed) < 2000, 'a fourth connection is closed at once');
+    assert.equal(held.filter((p) => !p.socket.destroyed && !p.socket.readableEnded).length, 3, 'the first three stay');
+    await until('the drop in the log', () => /refused 1 connection over --max-connections 3 \(the last from 127\.0\.0\.4\)/.test(s.log()), 5000);
+    for (const p of held) p.socket.destroy();
+    // Room again once they are gone.
+    await until('a GET to be served again', async () => (await request(`${s.url}/`, { headers: auth }).catch(() => ({ status: 0 }))).status === 200, 5000);
+  } finally {
+    for (const p of held) p.socket.destroy();
+    assert.equal(await s.stop(), 0);
+  }
+});
+
+test('an upload whose body stops is dropped after --body-timeout: a 408, no file, no row', { timeout: 60_000 }, async () => {
+  const s = await serve(['--body-timeout', '2']);
+  try {
+    const head = (expect: boolean): string =>
+      `PUT /api/cores/core.stalled HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 10000000\r\n${expect ? 'Expect: 100-continue\r\n' : ''}\r\n`;
+    // Part of a body, then nothing.
+    const part = probe(s.url);
+    part.socket.once('connect', () => part.socket.write(head(false) + 'x'.repeat(65536)));
+    await until('the server to spool part of the upload', () => readdirSync(s.spool).some((f) => statSync(join(s.spool, f)).size > 0), 10_000);
+    const partMs = await part.closed;
+    assert.match(part.received(), /^HTTP\/1\.1 408 /);
+    assert.match(part.received(), /no byte of its body came for 2 s/);
+    assert.ok(partMs >= 1800 && partMs < 6000, `cut after ${partMs} ms`);
+    // Told to send (100 Continue) and sends nothing.
+    const none = probe(s.url);
+    none.socket.once('connect', () => none.socket.write(head(true)));
+    const noneMs = await none.closed;
+    assert.match(none.received(), /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 408 /);
+    assert.ok(noneMs >= 1800 && noneMs < 6000, `cut after ${noneMs} ms`);
+    await until('the spool to be empty', () => readdirSync(s.spool).length === 0, 5000);
+    assert.deepEqual(storedShas(s.db), []);
+    assert.match(s.log(), /PUT \/api\/cores\/core\.stalled 408 \d+ ms the upload stopped: no byte of its body came for 2 s/);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+  const bad = runCli(['serve', '--token', TOKEN, '--db', s.db, '--max-per-client', '0']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), 'coroner: --max-per-client 0: give a whole number of connections, 1 or more');
 });

@@ -10,7 +10,7 @@ import { censusCommand, listCommand, showCommand } from './show.js';
 import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';
 import { checkCommand, DEFAULT_LIMITS } from './check.js';
-import { serveCommand } from './serve.js';
+import { LIMITS, serveCommand } from './serve.js';
 import { uploadCommand } from './upload.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 import { printable } from '../base/printable.js';
@@ -142,7 +142,11 @@ async function main(): Promise<number> {
           .option('out', { type: 'string', describe: 'report folder (default: report/ next to the database)' })
           .option('jobs', { type: 'number', describe: 'uploads analyzed in parallel (default: number of CPUs)' })
           .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' })
-          .option('keep-cores', { type: 'string', describe: 'keep uploaded cores here (by sha256), so that diff can still find who holds the growth' }),
+          .option('keep-cores', { type: 'string', describe: 'keep uploaded cores here (by sha256), so that diff can still find who holds the growth' })
+          .option('max-connections', { type: 'number', default: LIMITS.maxConnections, describe: 'connections open at once, from all clients' })
+          .option('max-per-client', { type: 'number', default: LIMITS.maxPerClient, describe: 'connections open at once from one client address' })
+          .option('header-timeout', { type: 'number', default: LIMITS.headersMs / 1000, describe: 'seconds a client has to send all of a request\'s headers' })
+          .option('body-timeout', { type: 'number', default: LIMITS.bodyMs / 1000, describe: 'seconds an upload\'s body may send nothing before it is dropped' }),
       async (a) => setCode(await serveCommand(a)),
     )
     .command(

@@ -5,10 +5,12 @@ import { CoronerError } from '../base/errors.js';
 import { parseSize } from '../base/units.js';
 import { printable } from '../base/printable.js';
 import { defaultJobs } from '../pipeline/ingest.js';
-import { CoronerServer } from '../server/server.js';
+import { CoronerServer, LIMITS, type Limits } from '../server/server.js';
 import { Spool } from '../server/spool.js';
 import { openDb } from '../store/db.js';
 import { EXIT_OK } from './exit.js';
+
+export { LIMITS };
 
 export interface ServeArgs {
   db: string;
@@ -20,10 +22,36 @@ export interface ServeArgs {
   jobs?: number;
   timeout: number;
   keepCores?: string;
+  maxConnections: number;
+  maxPerClient: number;
+  headerTimeout: number;
+  bodyTimeout: number;
 }
 
 /** The shortest token serve accepts. */
 export const MIN_TOKEN = 16;
+
+function checkLimits(a: ServeArgs): Limits {
+  const count = (flag: string, n: number): number => {
+    if (!Number.isInteger(n) || n < 1) throw new CoronerError(`--${flag} ${n}: give a whole number of connections, 1 or more`, 'usage');
+    return n;
+  };
+  // Node's timers take whole milliseconds; a day is more than any honest client needs.
+  const seconds = (flag: string, n: number): number => {
+    if (!(n > 0 && n <= 86_400)) throw new CoronerError(`--${flag} ${n}: give a number of seconds above 0 (at most 86400)`, 'usage');
+    return Math.max(1, Math.round(n * 1000));
+  };
+  const limits: Limits = {
+    maxConnections: count('max-connections', a.maxConnections),
+    maxPerClient: count('max-per-client', a.maxPerClient),
+    headersMs: seconds('header-timeout', a.headerTimeout),
+    bodyMs: seconds('body-timeout', a.bodyTimeout),
+  };
+  if (limits.maxPerClient > limits.maxConnections) {
+    throw new CoronerError(`--max-per-client ${limits.maxPerClient} is over --max-connections ${limits.maxConnections}: one client could then take them all`, 'usage');
+  }
+  return limits;
+}
 
 function checkArgs(a: ServeArgs): { token: string; maxUpload: number } {
   if (!a.token) throw new CoronerError('serve needs a token: pass --token T or set CORONER_TOKEN (clients send it as Authorization: Bearer T)', 'usage');
@@ -59,6 +87,7 @@ function untilSignal(log: (line: string) => void): Promise<void> {
 
 export async function serveCommand(a: ServeArgs): Promise<number> {
   const { token, maxUpload } = checkArgs(a);
+  const limits = checkLimits(a);
   const dbPath = resolve(a.db);
   // One line per event: upload names and request paths come from clients, so escaped for the terminal.
   const log = (line: string): void => console.error(`${new Date().toISOString()} ${printable(line)}`);
@@ -75,6 +104,7 @@ export async function serveCommand(a: ServeArgs): Promise<number> {
       timeoutMs: a.timeout * 1000,
       keepCores: a.keepCores ? resolve(a.keepCores) : null,
       log,
+      limits,
     });
     const url = await server.listen(a.port, a.host).catch((err: NodeJS.ErrnoException) => {
       throw err.code ? new CoronerError(`cannot listen on ${a.host}:${a.port} (${err.code}); choose another --port or --host`, 'listen') : err;

@@ -3,7 +3,7 @@
 // wants the token. One log line per request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { utimes } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { basename } from 'node:path';
 import { errorKind, errorLine } from '../base/errors.js';
 import { humanBytes } from '../base/units.js';
@@ -27,10 +27,29 @@ export interface ServerConfig {
   /** Where uploaded cores are kept after analysis (null: deleted). */
   keepCores: string | null;
   log: (line: string) => void;
+  /** Hostile-client limits; each has a default (see LIMITS). */
+  limits?: Partial<Limits>;
 }
+
+/** What a client that does not follow HTTP at its pace may hold of the server. */
+export interface Limits {
+  /** Time from a connection's opening (or a keep-alive request's first byte) to its last header line. */
+  headersMs: number;
+  /** Time an upload's body may go without a byte arriving (counted from 100 Continue, if any) before it is dropped. */
+  bodyMs: number;
+  /** Connections open at once, from everyone; more are closed as they come. */
+  maxConnections: number;
+  /** Connections open at once from one client address; more are closed as they come. */
+  maxPerClient: number;
+}
+
+export const LIMITS: Limits = { headersMs: 10_000, bodyMs: 30_000, maxConnections: 256, maxPerClient: 32 };
 
 /** A connection with nothing arriving for this long is cut (a stalled upload is then removed). */
 const IDLE_MS = 120_000;
+
+/** How often a line about refused connections may be logged (per client address, and for the global cap). */
+const REFUSED_LOG_MS = 10_000;
 
 /** What one request did, for its log line. */
 interface Note {
@@ -61,18 +80,78 @@ export class CoronerServer {
   private readonly receiving = new Set<Promise<unknown>>();
   private readonly checkToken: (authorization: string | undefined) => boolean;
   private closing = false;
+  readonly limits: Limits;
+  /** Open connections per client address. */
+  private readonly perClient = new Map<string, number>();
+  /** Sockets still waiting for their first request's headers, with the timer that cuts them. */
+  private readonly firstHeaders = new WeakMap<Socket, NodeJS.Timeout>();
+  /** Connections refused since the last log line about them, by address ('' for the global cap). */
+  private readonly refused = new Map<string, { count: number; loggedAt: number }>();
 
   constructor(private readonly cfg: ServerConfig) {
+    this.limits = { ...LIMITS, ...cfg.limits };
     this.checkToken = tokenChecker(cfg.token);
     this.report = new ReportRefresher(cfg.db, cfg.outDir);
     this.analyzer = new Analyzer(cfg.db, cfg.spool, this.report, { jobs: cfg.jobs, timeoutMs: cfg.timeoutMs, keepCores: cfg.keepCores, log: cfg.log });
     // No limit on a whole request's time (Node's default is 5 minutes): an 8 GB upload over a slow
-    // link takes longer. A connection that goes idle is cut instead.
-    this.http = createServer({ requestTimeout: 0 }, (req, res) => this.handle(req, res));
+    // link takes longer. A connection that goes idle is cut instead, and so is an upload whose body
+    // stops (bodyMs). The headers have a deadline of their own: with requestTimeout 0, Node's
+    // default headersTimeout is 0 too (min(60 s, requestTimeout)), so a client sending a byte now
+    // and then would never be cut. Node checks it every connectionsCheckingInterval (30 s by
+    // default), and only once a request's first byte came: checked every second here, and the
+    // first request of a connection has an exact timer of its own (watchFirstHeaders).
+    const { headersMs } = this.limits;
+    this.http = createServer(
+      { requestTimeout: 0, headersTimeout: headersMs, connectionsCheckingInterval: Math.min(1000, headersMs) },
+      (req, res) => this.handle(req, res),
+    );
     // Answered by us, so that a wrong token or a declared size over the limit is refused before
     // the client sends the body at all.
     this.http.on('checkContinue', (req, res) => this.handle(req, res));
     this.http.setTimeout(IDLE_MS);
+    // Node closes connections over this at once (and says so with 'drop').
+    this.http.maxConnections = this.limits.maxConnections;
+    this.http.on('drop', (data?: { remoteAddress?: string }) => this.noteRefused('', `over --max-connections ${this.limits.maxConnections} (the last from ${data?.remoteAddress ?? '-'})`));
+    this.http.on('connection', (socket: Socket) => this.admit(socket));
+  }
+
+  /**
+   * A new connection: closed at once when its address already holds maxPerClient, so that one
+   * client cannot take every connection (or file descriptor) there is; otherwise counted until it
+   * closes, and cut if its first request's headers are not all there within headersMs.
+   */
+  private admit(socket: Socket): void {
+    const from = socket.remoteAddress ?? '-';
+    const open = this.perClient.get(from) ?? 0;
+    if (open >= this.limits.maxPerClient) {
+      socket.destroy();
+      this.noteRefused(from, `from ${from}, over --max-per-client ${this.limits.maxPerClient}`);
+      return;
+    }
+    this.perClient.set(from, open + 1);
+    const timer = setTimeout(() => socket.destroy(), this.limits.headersMs);
+    timer.unref();
+    this.firstHeaders.set(socket, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const left = (this.perClient.get(from) ?? 1) - 1;
+      if (left > 0) this.perClient.set(from, left);
+      else this.perClient.delete(from);
+    });
+  }
+
+  /** One line per address every REFUSED_LOG_MS at most: an attack must not flood the log either. */
+  private noteRefused(key: string, what: string): void {
+    const now = Date.now();
+    const seen = this.refused.get(key) ?? { count: 0, loggedAt: 0 };
+    seen.count++;
+    if (now - seen.loggedAt >= REFUSED_LOG_MS) {
+      this.cfg.log(`refused ${seen.count} connection${seen.count === 1 ? '' : 's'} ${what}`);
+      seen.count = 0;
+      seen.loggedAt = now;
+    }
+    this.refused.set(key, seen);
+    if (this.refused.size > 10_000) this.refused.clear();
   }
 
   /** Writes the report once (so `/` answers before any upload), then listens; returns the base URL. */
@@ -105,6 +184,9 @@ export class CoronerServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    // The headers are whole: later requests on this connection are Node's (headersTimeout).
+    clearTimeout(this.firstHeaders.get(req.socket));
+    this.firstHeaders.delete(req.socket);
     const started = performance.now();
     const from = req.socket.remoteAddress ?? '-';
     const note: Note = { text: '' };
@@ -193,10 +275,18 @@ export class CoronerServer {
     askForBody(req, res);
     let bytes: number;
     try {
-      bytes = await receiveBody(req, path, this.cfg.maxUpload);
+      bytes = await receiveBody(req, path, this.cfg.maxUpload, this.limits.bodyMs);
     } catch (err) {
       if (errorKind(err) === 'too-large') return this.tooLarge(req, res, note, 'a chunked body');
       note.text = errorLine(err);
+      if (errorKind(err) === 'stalled') {
+        // Said, for a client that still listens, then cut: the rest of its body is not wanted.
+        sendJson(res, 408, { error: errorLine(err) }, { Connection: 'close' });
+        const cut = setTimeout(() => req.socket.destroy(), 1000);
+        cut.unref();
+        res.on('finish', () => req.socket.destroy());
+        return;
+      }
       // A client that went away has no one left to answer.
       if (errorKind(err) === 'interrupted') res.destroy();
       else refuse(req, res, 500, { error: errorLine(err) });

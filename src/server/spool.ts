@@ -41,22 +41,34 @@ export function tooLarge(maxBytes: number): CoronerError {
 const interruptedError = (): CoronerError =>
   new CoronerError('the upload was interrupted before its end (the client went away)', 'interrupted');
 
+const stalledError = (ms: number): CoronerError =>
+  new CoronerError(`the upload stopped: no byte of its body came for ${ms / 1000} s`, 'stalled');
+
 /**
- * Write the request body to path, at most maxBytes of it. On any failure (too large, client gone)
- * the file is removed and the error thrown. The request itself is never destroyed here, so that
- * the caller can still answer (a 413 must reach a client that is still sending).
+ * Write the request body to path, at most maxBytes of it. On any failure (too large, client gone,
+ * no byte for stallMs) the file is removed and the error thrown. The request itself is never
+ * destroyed here, so that the caller can still answer (a 413 must reach a client that is still sending).
  */
-export async function receiveBody(req: IncomingMessage, path: string, maxBytes: number): Promise<number> {
+export async function receiveBody(req: IncomingMessage, path: string, maxBytes: number, stallMs = 0): Promise<number> {
   let bytes = 0;
+  let stall: NodeJS.Timeout | undefined;
+  const progress = (): void => {
+    if (!stallMs) return;
+    clearTimeout(stall);
+    stall = setTimeout(() => limiter.destroy(stalledError(stallMs)), stallMs);
+    stall.unref();
+  };
   const limiter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
+      progress();
       done(bytes > maxBytes ? tooLarge(maxBytes) : null, chunk);
     },
   });
   const interrupted = (): void => {
     limiter.destroy(interruptedError());
   };
+  progress();
   req.once('aborted', interrupted).once('error', interrupted);
   // Opened before piping, so the file exists (and is removed below) whatever happens next.
   const file = await open(path, 'wx');
@@ -71,6 +83,7 @@ export async function receiveBody(req: IncomingMessage, path: string, maxBytes: 
     await rm(path, { force: true });
     throw err;
   } finally {
+    clearTimeout(stall);
     req.off('aborted', interrupted).off('error', interrupted);
   }
 }
