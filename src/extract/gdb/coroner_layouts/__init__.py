@@ -64,8 +64,7 @@ VERSIONS = {
         "tasks": "tasks.Tasks313",
     }),
     # The "<= 3.10" family: PyFrameObject frames, 'sized' dict keys, no managed dicts, the 16-byte
-    # PyGC_Head. 3.9 is read on real cores (Debian 3.9.2); 3.10 and 3.8 are written from the
-    # sources and their DWARF names, not yet checked on a core.
+    # PyGC_Head. 3.9 is read on real cores (Debian 3.9.2), 3.10 and 3.8 on pyenv builds (3.10.13, 3.8.18).
     (3, 10): ("cpython-3.10", {
         "runtime": "runtime_310.Runtime310",
         "objects": "objects_310.Objects310",

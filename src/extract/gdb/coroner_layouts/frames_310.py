@@ -153,7 +153,7 @@ class Frames39(FrameObjectChain):
 
 class Frames310(Frames39):
     """3.10: f_lasti counts code units, co_linetable replaces co_lnotab, f_lineno is the line
-    whenever it is set. Written from the 3.10 sources; not checked on a 3.10 core."""
+    whenever it is set. Checked on a pyenv 3.10.13 core."""
     LASTI_UNIT = 2
 
     def __init__(self, layout):

@@ -67,18 +67,21 @@ class Names:
 
     def argv(self, warn):
         """sys.orig_argv, read from the interpreter's PyConfig (a PyWideStringList of wchar_t*)."""
-        mem = self.mem
         try:
             interp = self.runtime.interpreters()[0]
-            lst = interp + field_path_offset("PyInterpreterState", self.ARGV_PATH)
-            wsl = CStruct("PyWideStringList")
-            length = mem.i64(lst + wsl["length"])
-            if not 0 < length < MAX_ARGS:
-                return None
-            return [self._wide_string(a) for a in mem.ptrs(mem.u64(lst + wsl["items"]), length)]
+            return self._wide_string_list(interp + field_path_offset("PyInterpreterState", self.ARGV_PATH))
         except (BadRead, IndexError, gdb.error, UnicodeError) as e:
             warn("cannot read the command line (sys.orig_argv): %s" % e)
             return None
+
+    def _wide_string_list(self, lst):
+        """The strings of the PyWideStringList at `lst`; None when its length is not plausible."""
+        mem = self.mem
+        wsl = CStruct("PyWideStringList")
+        length = mem.i64(lst + wsl["length"])
+        if not 0 < length < MAX_ARGS:
+            return None
+        return [self._wide_string(a) for a in mem.ptrs(mem.u64(lst + wsl["items"]), length)]
 
     def _wide_string(self, addr, limit=1 << 16):
         """A NUL-terminated wchar_t string."""
