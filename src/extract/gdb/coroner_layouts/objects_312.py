@@ -2,7 +2,8 @@
 pre-header with the weakref list), and 3.12's managed dict word.
 
 A managed instance of 3.12 keeps one word at obj-3 words (_PyObject_DictOrValuesPointer): the
-address of its values array + 1 when the low bit is set (_PyDictOrValues_IsValues), else its
+address of its values array - 1 when the low bit is set (_PyDictOrValues_SetValues; the
+values are at word + 1), else its
 dict (or NULL). The values array is as 3.11's (new_values(): a prefix of insertion-order bytes
 before the pointers), so DictKeys311 reads the keys and values.
 """
@@ -42,4 +43,4 @@ class Objects312(Objects312Base):
         word = self.mem.u64(addr + self.MANAGED_DICT_OFFSET)
         if not word & 1:
             return 0, 0
-        return word - 1, MAX_SHARED_KEYS
+        return word + 1, MAX_SHARED_KEYS
