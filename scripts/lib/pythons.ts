@@ -218,6 +218,29 @@ const CODE_FIELDS: Record<string, [string, string][]> = {
  */
 export async function truthLayout(p: ResolvedPython): Promise<TruthLayout | null> {
   const hostPath = p.sysroot ? join(p.sysroot, p.python) : p.python;
+  const layout = await truthLayoutOf(p, hostPath);
+  if (layout || p.chroot) return layout;
+  // A shared build (--enable-shared, as pyenv's): the types' DWARF is libpython's, not the
+  // executable's, and gdb does not load a library of a program it does not run.
+  const lib = await sharedLibpython(p.python);
+  return lib ? truthLayoutOf(p, lib) : null;
+}
+
+/** The libpython a host interpreter of a shared build runs from, or null. */
+async function sharedLibpython(python: string): Promise<string | null> {
+  const code = 'import os, sysconfig as s; v = s.get_config_var; print(os.path.join(v("LIBDIR"), v("INSTSONAME")) if v("Py_ENABLE_SHARED") else "")';
+  try {
+    const { stdout } = await run(python, ['-c', code], { timeout: 30_000 });
+    const path = stdout.trim();
+    if (!path) return null;
+    accessSync(path, constants.R_OK);
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+async function truthLayoutOf(p: ResolvedPython, hostPath: string): Promise<TruthLayout | null> {
   const steps = new Map<string, [string, string]>();
   const key = ([type, field]: [string, string]): string => `${type}::${field}`;
   for (const path of [...INTERNED_FIELDS.map((f) => f.steps), ...Object.values(CODE_FIELDS)]) {
