@@ -188,7 +188,8 @@ export interface TruthLayout {
 /** Where the interned dict may be, newest first: the first one whose field is a PyObject * is it. */
 const INTERNED_FIELDS: { base: 'interp' | 'runtime'; steps: [string, string][] }[] = [
   { base: 'interp', steps: [['PyInterpreterState', 'cached_objects.interned_strings']] }, // 3.13 on
-  // 3.12 (3.13's field of that name is a _Py_hashtable_t of the runtime's static strs: not it)
+  // 3.12.0 (3.13's field of that name, and 3.12.1's, is a _Py_hashtable_t of the runtime's static
+  // strs: not it; 3.12.1 keeps the dict in the interpreter, as 3.13, found by the line above)
   { base: 'runtime', steps: [['struct pyruntimestate', 'cached_objects.interned_strings']] },
 ];
 
