@@ -188,7 +188,8 @@ export interface TruthLayout {
 /** Where the interned dict may be, newest first: the first one whose field is a PyObject * is it. */
 const INTERNED_FIELDS: { base: 'interp' | 'runtime'; steps: [string, string][] }[] = [
   { base: 'interp', steps: [['PyInterpreterState', 'cached_objects.interned_strings']] }, // 3.13 on
-  // 3.12 (3.13's field of that name is a _Py_hashtable_t of the runtime's static strs: not it)
+  // 3.12.0 (3.13's field of that name, and 3.12.1's, is a _Py_hashtable_t of the runtime's static
+  // strs: not it; 3.12.1 keeps the dict in the interpreter, as 3.13, found by the line above)
   { base: 'runtime', steps: [['struct pyruntimestate', 'cached_objects.interned_strings']] },
 ];
 
@@ -218,6 +219,29 @@ const CODE_FIELDS: Record<string, [string, string][]> = {
  */
 export async function truthLayout(p: ResolvedPython): Promise<TruthLayout | null> {
   const hostPath = p.sysroot ? join(p.sysroot, p.python) : p.python;
+  const layout = await truthLayoutOf(p, hostPath);
+  if (layout || p.chroot) return layout;
+  // A shared build (--enable-shared, as pyenv's): the types' DWARF is libpython's, not the
+  // executable's, and gdb does not load a library of a program it does not run.
+  const lib = await sharedLibpython(p.python);
+  return lib ? truthLayoutOf(p, lib) : null;
+}
+
+/** The libpython a host interpreter of a shared build runs from, or null. */
+async function sharedLibpython(python: string): Promise<string | null> {
+  const code = 'import os, sysconfig as s; v = s.get_config_var; print(os.path.join(v("LIBDIR"), v("INSTSONAME")) if v("Py_ENABLE_SHARED") else "")';
+  try {
+    const { stdout } = await run(python, ['-c', code], { timeout: 30_000 });
+    const path = stdout.trim();
+    if (!path) return null;
+    accessSync(path, constants.R_OK);
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+async function truthLayoutOf(p: ResolvedPython, hostPath: string): Promise<TruthLayout | null> {
   const steps = new Map<string, [string, string]>();
   const key = ([type, field]: [string, string]): string => `${type}::${field}`;
   for (const path of [...INTERNED_FIELDS.map((f) => f.steps), ...Object.values(CODE_FIELDS)]) {

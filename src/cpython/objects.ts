@@ -149,8 +149,8 @@ export class ObjectReader {
     const values = this.values;
     if (types.valuesSize[ti]! !== 0 && values !== null && values.kind !== 'inline' && o + values.offset >= 0) {
       const word = u64At(u32, o + values.offset);
-      // 'tagged': the word is the values array + 1, or (low bit clear) a dict.
-      if (values.kind === 'pre-header' ? word !== 0 : word % 2 === 1) sink.buffer(ti, types.valuesSize[ti]!, values.kind === 'pre-header' ? word : word - 1);
+      // 'tagged': the word is the values array - 1 (low bit set), or (low bit clear) a dict.
+      if (values.kind === 'pre-header' ? word !== 0 : word % 2 === 1) sink.buffer(ti, types.valuesSize[ti]!, values.kind === 'pre-header' ? word : word + 1);
     }
     switch (types.kind[ti]) {
       case Kind.List:

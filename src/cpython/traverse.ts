@@ -65,9 +65,10 @@ function visitManaged(mem: WordReader, heap: RawHeap, types: TypeTable, o: numbe
       visitValues(mem.u64(o + values.offset));
       break;
     case 'tagged': {
-      // One word: the values array + 1, or the dict; there is no other dict pointer to visit.
+      // One word: the values array - 1 (_PyDictOrValues_SetValues), or the dict; there is no other
+      // dict pointer to visit.
       const word = mem.u64(o + values.offset);
-      if (word > 0 && word % 2 === 1) visitValues(word - 1);
+      if (word > 0 && word % 2 === 1) visitValues(word + 1);
       else if (word > 0) visit(word);
       return;
     }

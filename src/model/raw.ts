@@ -210,7 +210,7 @@ export interface RawHeap {
 /**
  * Where a managed instance's attribute values are:
  * - 'pre-header' (3.11): a pointer to a values array at `offset` from the object;
- * - 'tagged' (3.12): the word at `offset` is the values array's address + 1 when its low bit is
+ * - 'tagged' (3.12): the word at `offset` is the values array's address - 1 when its low bit is
  *   set, else the dict's address;
  * - 'inline' (3.13): for types with `flags`, the values follow the object (at tp_basicsize): a
  *   header of `header` bytes whose byte `valid` says whether they are in use and whose byte

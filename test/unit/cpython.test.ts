@@ -236,7 +236,7 @@ test('values: tagged in one word (3.12), inline after the object (3.13)', () => 
   };
   const h312 = { ...heap311(), managed: { flags: 16 | 8, pre_header_size: 16, dict_offset: -24, values: { kind: 'tagged', offset: -24 } } } as const;
   const mem = new FakeMemory();
-  mem.set(0x3000 - 24, 0x3101).set(0x3100, 0xc1).set(0x3108, 0xc2).set(0x3110, 0).set(0x3118, 0);
+  mem.set(0x3000 - 24, 0x30ff /* values 0x3100, less one (_PyDictOrValues_SetValues) */).set(0x3100, 0xc1).set(0x3108, 0xc2).set(0x3110, 0).set(0x3118, 0);
   const t312 = new TypeTable(h312);
   new ObjectReader(t312, h312).buffers(mem.window(0x2f00, 0x200), 0x100, t312.names.indexOf('Rec'), 0x200, 0x2f00, sink);
   assert.deepEqual(got, ['40 @3100'], 'the values array, its tag taken off');

@@ -54,6 +54,15 @@ VERSIONS = {
         "heap": "heap_27.Heap27",
         "tasks": "tasks.NoTasks",
     }),
+    (3, 12): ("cpython-3.12", {
+        "runtime": "runtime_312.Runtime312",
+        "objects": "objects_312.Objects312",
+        "frames": "frames_312.Frames312",
+        "names": "names_312.Names312",
+        "locks": "locks.Locks",
+        "heap": "heap_312.Heap312",
+        "tasks": "tasks.Tasks312",
+    }),
     (3, 13): ("cpython-3.13", {
         "runtime": "runtime_312.Runtime312",
         "objects": "objects_313.Objects313",

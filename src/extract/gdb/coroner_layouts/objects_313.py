@@ -14,8 +14,8 @@ right after the object (at tp_basicsize) in a PyDictValues (a header of capacity
 embedded and valid bytes, the values, then the insertion order), until a dict takes them over;
 and a split dict's ma_values points at such a PyDictValues, not at the values themselves.
 
-3.12 itself (not on this machine, so not listed in VERSIONS) would subclass Objects312Base with
-its tagged pre-header word (values + 1, or the dict) and DictKeys311's values format.
+3.12 itself is objects_312.Objects312: Objects312Base with its tagged pre-header word (the
+values - 1, or the dict) and DictKeys311's values format.
 """
 from coroner_layouts.objects import PTR, DictKeys311, Objects311
 from coroner_mem import BadRead, Layout as CStruct

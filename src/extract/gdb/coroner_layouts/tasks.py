@@ -400,6 +400,29 @@ class Tasks311:
         return out
 
 
+class Tasks312(Tasks311):
+    """3.12: frames and their states as 3.11 (f_code, prev_instr; _PyGen_yf looks at the
+    instruction after prev_instr, RESUME or INSTRUMENTED_RESUME with oparg >= 2), but the tasks
+    are in two sets as in 3.13 (eager tasks came in 3.12): _scheduled_tasks (a WeakSet) and
+    _eager_tasks (a set)."""
+    WEAK_SETS = ("_scheduled_tasks",)
+    PLAIN_SETS = ("_eager_tasks",)
+    # Include/opcode.h (3.12)
+    INSTRUMENTED_RESUME = 240
+
+    def yield_from(self, state, iframe, raw):
+        if state != self.FRAME_SUSPENDED:
+            return 0
+        instr = u64_at(raw, self.fr[self.INSTR_FIELD])
+        unit = struct.unpack("<H", self.mem.read(instr + 2, 2))[0]
+        opcode, oparg = unit & 0xFF, unit >> 8
+        if self.deopt is not None:
+            opcode = self.deopt[opcode]
+        if opcode not in (self.RESUME, self.INSTRUMENTED_RESUME) or oparg < 2:
+            return 0
+        return self.stack_top(iframe, raw)
+
+
 class Tasks313(Tasks311):
     """3.13: the frame's code is f_executable and its place instr_ptr; a frame suspended in an
     await says so in its state (FRAME_SUSPENDED_YIELD_FROM); tasks are in two sets, the
