@@ -156,6 +156,8 @@ class DictKeys311:
 
 
 class Objects311:
+    # Symbol -> kind of the builtin types and singletons describe() tells apart.
+    TYPE_SYMBOLS = _TYPE_SYMBOLS
     # The module of builtin types (2.7: __builtin__).
     BUILTINS_MODULE = "builtins"
     # Include/object.h: the tp_flags bits coroner reads (the census gets this table as is).
@@ -215,8 +217,12 @@ class Objects311:
         # 3.12 dropped the ready bit (every str is ready) with the legacy wstr forms.
         self.st_ready = bitfield("PyASCIIObject", "state", "ready") if self.STR_READY else None
 
+        self._find_types()
+
+    def _find_types(self):
+        """The builtin types' and singletons' addresses (the symbols of the version's own table)."""
         self.type_kinds = {}
-        for sym, kind in _TYPE_SYMBOLS.items():
+        for sym, kind in self.TYPE_SYMBOLS.items():
             try:
                 self.type_kinds[address_of(sym)] = kind
             except gdb.error:

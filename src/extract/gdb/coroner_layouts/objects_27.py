@@ -10,7 +10,7 @@ the rest is given as ("text", literal).
 import gdb
 
 from coroner_layouts.objects import PLAUSIBLE_SIZE, STR_READ, Objects311
-from coroner_mem import BadRead, Layout as CStruct, address_of, u64_at
+from coroner_mem import BadRead, Layout as CStruct, u64_at
 
 MAX_SCAN = 1 << 20
 MAX_INT_DIGITS = 200000
@@ -53,6 +53,8 @@ def py2_unicode_repr(text, complete=True):
 
 
 class Objects27(Objects311):
+    # Symbol -> kind of the builtin types and singletons describe() tells apart.
+    TYPE_SYMBOLS = _TYPE_SYMBOLS
     # Include/object.h of 2.7: the tp_flags bits coroner reads, under the record's names.
     FLAGS = {
         "managed_dict": 0,
@@ -100,16 +102,7 @@ class Objects27(Objects311):
         self.inst = CStruct("PyInstanceObject")
         self.cls = CStruct("PyClassObject")
         self.char_size = gdb.lookup_type("Py_UNICODE").sizeof
-        self.type_kinds = {}
-        for sym, kind in _TYPE_SYMBOLS.items():
-            try:
-                self.type_kinds[address_of(sym)] = kind
-            except gdb.error:
-                pass
-        self.none_addr = address_of("_Py_NoneStruct")
-        self.true_addr = address_of("_Py_TrueStruct")
-        self.type_type = address_of("PyType_Type")
-        self._types = {}
+        self._find_types()
         self._dummies = None
 
     # ---------------------------------------------------------------- records for the census

@@ -59,6 +59,8 @@ class Tasks311:
     INSTR_FIELD = "prev_instr"
     # Include/opcode.h
     RESUME = 151
+    # The opcodes of a RESUME: after one with oparg >= 2 a frame is suspended in an await.
+    RESUME_OPCODES = (RESUME,)
     # The sets of asyncio.tasks that hold the tasks: WeakSets, and plain sets.
     WEAK_SETS = ("_all_tasks",)
     PLAIN_SETS = ()
@@ -365,7 +367,7 @@ class Tasks311:
         opcode, oparg = unit & 0xFF, unit >> 8
         if self.deopt is not None:
             opcode = self.deopt[opcode]
-        if opcode != self.RESUME or oparg < 2:
+        if opcode not in self.RESUME_OPCODES or oparg < 2:
             return 0
         return self.stack_top(iframe, raw)
 
@@ -407,20 +409,8 @@ class Tasks312(Tasks311):
     _eager_tasks (a set)."""
     WEAK_SETS = ("_scheduled_tasks",)
     PLAIN_SETS = ("_eager_tasks",)
-    # Include/opcode.h (3.12)
-    INSTRUMENTED_RESUME = 240
-
-    def yield_from(self, state, iframe, raw):
-        if state != self.FRAME_SUSPENDED:
-            return 0
-        instr = u64_at(raw, self.fr[self.INSTR_FIELD])
-        unit = struct.unpack("<H", self.mem.read(instr + 2, 2))[0]
-        opcode, oparg = unit & 0xFF, unit >> 8
-        if self.deopt is not None:
-            opcode = self.deopt[opcode]
-        if opcode not in (self.RESUME, self.INSTRUMENTED_RESUME) or oparg < 2:
-            return 0
-        return self.stack_top(iframe, raw)
+    # Include/opcode.h (3.12): a RESUME may be instrumented (by sys.monitoring).
+    RESUME_OPCODES = (Tasks311.RESUME, 240)
 
 
 class Tasks313(Tasks311):
