@@ -92,6 +92,15 @@ VERSIONS = {
         "heap": "heap_310.Heap39",
         "tasks": "tasks.NoTasks",
     }),
+    (3, 6): ("cpython-3.6", {
+        "runtime": "runtime_310.Runtime36",
+        "objects": "objects_310.Objects310",
+        "frames": "frames_310.Frames39",
+        "names": "names_310.Names37",
+        "locks": "locks.Locks",
+        "heap": "heap_310.Heap36",
+        "tasks": "tasks.NoTasks",
+    }),
     (3, 7): ("cpython-3.7", {
         "runtime": "runtime_310.Runtime310",
         "objects": "objects_310.Objects310",

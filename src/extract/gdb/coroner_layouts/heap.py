@@ -300,6 +300,37 @@ class PymallocFromCore:
         return None
 
 
+class StaticCollector:
+    """The collector's state in statics of Modules/gcmodule.c (generations, garbage, enabled,
+    collecting) as before 3.7 gathered it in _PyRuntime.gc."""
+
+    def gc_state(self, warn):
+        mem = self.mem
+        gens_at = minimal_symbol("generations")
+        garbage_at = minimal_symbol("garbage")
+        enabled_at = minimal_symbol("enabled")
+        collecting_at = minimal_symbol("collecting")
+        if gens_at is None:
+            warn("gc: the collector's generations were not found")
+            return None
+        try:
+            gen = CStruct("struct gc_generation")
+            heads = []
+            for i in range(GC_GENERATIONS):
+                g = gens_at + i * gen.size
+                heads.append({"head": g + gen["head"], "threshold": mem.i32(g + gen["threshold"]), "count": mem.i32(g + gen["count"])})
+            return {
+                "enabled": mem.i32(enabled_at) != 0 if enabled_at is not None else True,
+                "collecting": mem.i32(collecting_at) != 0 if collecting_at is not None else False,
+                "generations": heads,
+                "permanent": 0,  # no permanent generation before 3.7 (gc.freeze)
+                "garbage": mem.u64(garbage_at) if garbage_at is not None else 0,
+            }
+        except (BadRead, KeyError, gdb.error) as e:
+            warn("gc: cannot read the collector's state: %s" % e)
+            return None
+
+
 def glibc(mem, warn):
     """glibc malloc's arenas (needs libc6-dbg); None for another allocator or without debug info."""
     main_arena = minimal_symbol("main_arena")

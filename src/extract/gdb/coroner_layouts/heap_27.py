@@ -13,14 +13,14 @@ blocks are the record's static_regions.
 """
 import gdb
 
-from coroner_layouts.heap import GC_GENERATIONS, LAYOUT_VERSION, MAX_TYPES, Heap311, PymallocFromCore, glibc
+from coroner_layouts.heap import GC_GENERATIONS, LAYOUT_VERSION, MAX_TYPES, Heap311, PymallocFromCore, StaticCollector, glibc
 from coroner_mem import BadRead, Layout as CStruct, address_of, minimal_symbol, u64_at
 
 MAX_BLOCKS = 1 << 22  # int/float blocks followed on one list (4 GB of them)
 PROBE_BLOCKS = 1000  # blocks looked at to tell the int list from the float list
 
 
-class Heap27(PymallocFromCore, Heap311):
+class Heap27(StaticCollector, PymallocFromCore, Heap311):
     ARENA_SIZE = 256 << 10
     POOL_SIZE = 4 << 10
     # Objects/obmalloc.c: read off the core (PymallocFromCore); these are 2.7.15's.
@@ -173,32 +173,6 @@ class Heap27(PymallocFromCore, Heap311):
             except BadRead:
                 continue
         return None
-
-    def gc_state(self, warn):
-        mem = self.mem
-        gens_at = minimal_symbol("generations")
-        garbage_at = minimal_symbol("garbage")
-        enabled_at = minimal_symbol("enabled")
-        collecting_at = minimal_symbol("collecting")
-        if gens_at is None:
-            warn("gc: the collector's generations were not found")
-            return None
-        try:
-            gen = CStruct("struct gc_generation")
-            heads = []
-            for i in range(GC_GENERATIONS):
-                g = gens_at + i * gen.size
-                heads.append({"head": g + gen["head"], "threshold": mem.i32(g + gen["threshold"]), "count": mem.i32(g + gen["count"])})
-            return {
-                "enabled": mem.i32(enabled_at) != 0 if enabled_at is not None else True,
-                "collecting": mem.i32(collecting_at) != 0 if collecting_at is not None else False,
-                "generations": heads,
-                "permanent": 0,  # 2.7 has no permanent generation (gc.freeze is 3.7's)
-                "garbage": mem.u64(garbage_at) if garbage_at is not None else 0,
-            }
-        except (BadRead, KeyError, gdb.error) as e:
-            warn("gc: cannot read the collector's state: %s" % e)
-            return None
 
 
 def _dict_get(objects, d, name):

@@ -17,7 +17,7 @@ aligns to 8 (PymallocFromCore reads it).
 """
 import gdb
 
-from coroner_layouts.heap import Heap311, PymallocFromCore
+from coroner_layouts.heap import Heap311, PymallocFromCore, StaticCollector
 from coroner_mem import field_path_offset
 
 
@@ -56,3 +56,7 @@ class Heap37(PymallocFromCore, Heap38):
     GC_TRACKED_FIELD = "gc_refs"
     GC_UNTRACKED = -2
     GC_REFS_SHIFT = 1
+
+
+class Heap36(StaticCollector, Heap37):
+    """3.6 (checked on a pyenv 3.6.15 core): 3.7's heap, the collector's state in statics."""
