@@ -274,7 +274,7 @@ export async function coreOfIdleProcess(outDir: string, p: IdleProcess): Promise
   const child = spawn(p.command[0]!, p.command.slice(1), { stdio: ['ignore', 'pipe', 'ignore'], env: p.env ?? process.env });
   const exited = new Promise((r) => child.once('exit', r));
   let said = '';
-  child.stdout!.on('data', (d: Buffer) => { said += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => { said += d.toString(); });
   const pid = child.pid!;
   const sysroot = p.origin?.sysroot ?? null;
   try {
