@@ -13,7 +13,7 @@ blocks are the record's static_regions.
 """
 import gdb
 
-from coroner_layouts.heap import GC_GENERATIONS, LAYOUT_VERSION, MAX_TYPES, Heap311, PymallocFromCore, StaticCollector, glibc
+from coroner_layouts.heap import LAYOUT_VERSION, MAX_TYPES, Heap311, PymallocFromCore, StaticCollector, glibc
 from coroner_mem import BadRead, Layout as CStruct, address_of, minimal_symbol, u64_at
 
 MAX_BLOCKS = 1 << 22  # int/float blocks followed on one list (4 GB of them)
