@@ -81,7 +81,7 @@ VERSIONS = {
         "names": "names.Names",
         "locks": "locks.Locks",
         "heap": "heap_310.Heap310",
-        "tasks": "tasks.NoTasks",
+        "tasks": "tasks.Tasks310",
     }),
     (3, 9): ("cpython-3.9", {
         "runtime": "runtime_310.Runtime310",
@@ -90,7 +90,7 @@ VERSIONS = {
         "names": "names_310.Names39",
         "locks": "locks.Locks",
         "heap": "heap_310.Heap39",
-        "tasks": "tasks.NoTasks",
+        "tasks": "tasks.Tasks39",
     }),
     (3, 6): ("cpython-3.6", {
         "runtime": "runtime_310.Runtime36",
@@ -108,7 +108,7 @@ VERSIONS = {
         "names": "names_310.Names37",
         "locks": "locks.Locks",
         "heap": "heap_310.Heap37",
-        "tasks": "tasks.NoTasks",
+        "tasks": "tasks.Tasks39",
     }),
     (3, 8): ("cpython-3.8", {
         "runtime": "runtime_310.Runtime310",
@@ -117,7 +117,7 @@ VERSIONS = {
         "names": "names_310.Names38",
         "locks": "locks.Locks",
         "heap": "heap_310.Heap38",
-        "tasks": "tasks.NoTasks",
+        "tasks": "tasks.Tasks39",
     }),
 }
 

@@ -15,7 +15,8 @@ The loops are the tasks' task_loop objects: a BaseEventLoop keeps the ident of t
 runs it (_thread_id), its ready callbacks (_ready, a deque) and its timers (_scheduled, a list);
 asyncio.tasks._current_tasks maps a loop to the task whose step it is running.
 
-NoTasks: the versions not read yet (tasks() gives None: not "no tasks", unknown).
+Tasks39 and Tasks310: the frame objects of 3.7 to 3.10. NoTasks: 2.7 and 3.6 (asyncio's C tasks and
+their registry are 3.7's; tasks() gives None: not "no tasks", unknown).
 """
 import struct
 
@@ -85,7 +86,7 @@ class Tasks311:
         self.gen = CStruct("PyGenObject")
         self.wr = CStruct("PyWeakReference")
         self.exc = CStruct("PyBaseExceptionObject")
-        self.fr = self.frames.fr
+        self._setup_frames()
         self.gen_types = {}
         for symbol, kind in (("PyCoro_Type", "coroutine"), ("PyGen_Type", "generator"), ("PyAsyncGen_Type", "async_generator")):
             try:
@@ -100,6 +101,9 @@ class Tasks311:
         self._base_names = {}
         self.member_descr = None
         self._ready = True
+
+    def _setup_frames(self):
+        self.fr = self.frames.fr
 
     # ---------------------------------------------------------------- types
 
@@ -213,7 +217,7 @@ class Tasks311:
         exc = u64_at(raw, t["task_exception"])
         coro = u64_at(raw, t["task_coro"])
         waiter = u64_at(raw, t["task_fut_waiter"])
-        name_obj = u64_at(raw, t["task_name"])
+        name_obj = u64_at(raw, t["task_name"]) if t.has("task_name") else 0  # 3.8 named tasks
         name = self.objects.str_value(name_obj)
         if name is None and name_obj:
             name = repr_of(name_obj)  # a task named by an int (3.11 keeps the counter until asked)
@@ -303,21 +307,30 @@ class Tasks311:
             kind = self.gen_types.get(self.mem.u64(obj + ob_type))
             if kind is None:
                 return chain, obj
-            state = struct.unpack("<b", self.mem.read(obj + self.gen["gi_frame_state"], 1))[0]
-            if state >= self.FRAME_COMPLETED:
+            step = self.coroutine_frame(obj)
+            if step is None:
                 return chain, 0
-            iframe = obj + self.gen["gi_iframe"]
-            raw = self.mem.read(iframe, self.fr.size)
-            info = self.frames._code(u64_at(raw, self.fr[self.CODE_FIELD]))
-            frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]))
+            frame, state, awaited = step
             del frame["is_entry"]
             frame["kind"] = kind
-            frame["frame_state"] = self.state_name(state)
+            frame["frame_state"] = state
             frame["address"] = obj
             frame["timer_when"] = self.timer_when(frame["locals"])
             chain.append(frame)
-            obj = self.yield_from(state, iframe, raw)
+            obj = awaited
         return chain, 0
+
+    def coroutine_frame(self, gen):
+        """(frame, "created" | "running" | "suspended", what it awaits or 0) of a coroutine or
+        generator whose frame has not completed, else None."""
+        state = struct.unpack("<b", self.mem.read(gen + self.gen["gi_frame_state"], 1))[0]
+        if state >= self.FRAME_COMPLETED:
+            return None
+        iframe = gen + self.gen["gi_iframe"]
+        raw = self.mem.read(iframe, self.fr.size)
+        info = self.frames._code(u64_at(raw, self.fr[self.CODE_FIELD]))
+        frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]))
+        return frame, self.state_name(state), self.yield_from(state, iframe, raw)
 
     def timer_when(self, locals_):
         """The loop time a TimerHandle among a frame's locals is due at (asyncio.sleep keeps its
@@ -400,6 +413,69 @@ class Tasks311:
         except DATA_ERRORS as e:
             warn("event loop 0x%x: unreadable: %s" % (loop, e))
         return out
+
+
+class Tasks39(Tasks311):
+    """3.7 to 3.9: a coroutine's frame is a PyFrameObject of its own (gi_frame, NULL once it has
+    finished), read as the frames feature reads a thread's; it is running while gi_running is set,
+    not started while f_lasti is -1, and otherwise suspended with its value stack's top at
+    f_stacktop. _PyGen_yf: it awaits the top of that stack when the instruction after f_lasti (a
+    byte offset) is YIELD_FROM. Tasks are named from 3.8 on (task_name)."""
+    # Include/opcode.h (3.7 to 3.10)
+    YIELD_FROM = 72
+    CODE_UNIT = 2
+
+    def _setup_frames(self):
+        self.fo = self.frames.fo
+        self.co_code = self.frames.co["co_code"]
+        self.sval = CStruct("PyBytesObject")["ob_sval"]
+
+    def coroutine_frame(self, gen):
+        f = self.mem.u64(gen + self.gen["gi_frame"])
+        if not f:
+            return None
+        raw = self.mem.read(f, self.fo.size)
+        info = self.frames._code(u64_at(raw, self.fo["f_code"]))
+        state = self.frame_state(gen, raw)
+        if state is None:
+            return None
+        frame = self.frames._frame(f, raw, info)
+        return frame, state, self.yield_from_frame(f, raw, info) if state == "suspended" else 0
+
+    def frame_state(self, gen, raw):
+        if self.mem.read(gen + self.gen["gi_running"], 1)[0]:
+            return "running"
+        if i32_at(raw, self.fo["f_lasti"]) < 0:
+            return "created"
+        return "suspended" if u64_at(raw, self.fo["f_stacktop"]) else None
+
+    def _next_is_yield_from(self, info, lasti_byte):
+        if lasti_byte < 0:
+            return False
+        code = self.mem.u64(info["addr"] + self.co_code)
+        return self.mem.read(code + self.sval + lasti_byte + self.CODE_UNIT, 1)[0] == self.YIELD_FROM
+
+    def yield_from_frame(self, f, raw, info):
+        if not self._next_is_yield_from(info, i32_at(raw, self.fo["f_lasti"])):
+            return 0
+        return self.mem.u64(u64_at(raw, self.fo["f_stacktop"]) - PTR)
+
+
+class Tasks310(Tasks39):
+    """3.10: the frame says its state (f_state, 3.11's numbers); f_lasti counts code units; the
+    value stack's depth is f_stackdepth above f_valuestack."""
+
+    def frame_state(self, gen, raw):
+        state = struct.unpack_from("<b", raw, self.fo["f_state"])[0]
+        return None if state >= self.FRAME_COMPLETED else self.state_name(state)
+
+    def yield_from_frame(self, f, raw, info):
+        if not self._next_is_yield_from(info, i32_at(raw, self.fo["f_lasti"]) * self.CODE_UNIT):
+            return 0
+        depth = i32_at(raw, self.fo["f_stackdepth"])
+        if not 0 < depth < 1 << 20:
+            return 0
+        return self.mem.u64(u64_at(raw, self.fo["f_valuestack"]) + PTR * (depth - 1))
 
 
 class Tasks312(Tasks311):
