@@ -1,10 +1,12 @@
 // `npm run bench`: coroner's figures beside baselines measured in the same run on the same cores.
 // Ratios, not absolute times, are what to compare: these machines are noisy.
-//   npm run bench                 ingest vs py-bt, the census on a 6.6M-object core, and both per CPython version
+//   npm run bench                 ingest vs py-bt, 2,000 asyncio tasks, the census on a 6.6M-object core,
+//                                 and ingest and census per CPython version
 //   npm run bench -- --big        also the census's peak memory on a core of about 2 GB
 //   npm run bench -- --jobs-only  only the --jobs 1 / --jobs 2 comparison on an archive
 //   npm run bench -- --versions-only  only the sections per CPython version (census objects/s
 //                                 against 3.11's on the same workload; ingest vs py-bt)
+//   npm run bench -- --tasks-only  only what 2,000 asyncio tasks add to an ingest
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/base/paths.js';
 import { humanBytes } from '../src/base/units.js';
 import { FIXTURE_PYTHON } from './lib/fixture-cores.js';
-import { DEFAULT_ROWS, gdbPoolWalk, heapBenchCore } from './lib/heap-bench-core.js';
+import { DEFAULT_ROWS, TASKS_BENCH, benchCore, gdbPoolWalk, heapBenchCore } from './lib/heap-bench-core.js';
 import { archiveOfCores } from './lib/archive-bench.js';
 import { defaultCoresDir, makeCores, type PythonCoverage } from './make-cores.js';
 import { DEFAULT_PYTHON_ID, FIXTURE_PYTHONS } from './lib/pythons.js';
@@ -22,6 +24,7 @@ const REPS = 5;
 const big = process.argv.includes('--big');
 const jobsOnly = process.argv.includes('--jobs-only');
 const versionsOnly = process.argv.includes('--versions-only');
+const tasksOnly = process.argv.includes('--tasks-only');
 /** The versions of the per-version sections: every fixture interpreter (3.11 first, the yardstick). */
 const VERSION_IDS = FIXTURE_PYTHONS.map((p) => p.id);
 
@@ -115,13 +118,40 @@ async function censusBench(rows: number, withBaseline: boolean): Promise<void> {
   console.log(`ratio census / gdb-Python walk: ${(rate / baseRate).toFixed(1)}x faster (target >= 10x)`);
 }
 
+// 3. What reading asyncio tasks costs: the ingest of a process with 2,000 waiting tasks beside the
+// same process with none.
+async function tasksBench(n: number): Promise<void> {
+  const none = await benchCore(TASKS_BENCH, defaultCoresDir, 0);
+  const many = await benchCore(TASKS_BENCH, defaultCoresDir, n);
+  console.log(`\n== asyncio tasks: ${many.core} (${n.toLocaleString('en-US')} tasks) beside ${none.core} (none)`);
+  const base: number[] = [];
+  const withTasks: number[] = [];
+  let read = 0;
+  for (let i = 0; i < REPS; i++) {
+    base.push(timeIt(process.execPath, [cli, 'ingest', none.core, '--db', freshDb()]));
+    const db = freshDb();
+    withTasks.push(timeIt(process.execPath, [cli, 'ingest', many.core, '--db', db]));
+    const shown = JSON.parse(spawnSync(process.execPath, [cli, 'show', '1', '--db', db, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout) as { tasks: unknown[] | null };
+    read = shown.tasks?.length ?? 0;
+  }
+  console.log(`coroner ingest, no tasks (baseline): median ${secs(median(base))} of ${REPS}`);
+  console.log(`coroner ingest, ${read.toLocaleString('en-US')} tasks read: median ${secs(median(withTasks))} of ${REPS}`);
+  console.log(`${n.toLocaleString('en-US')} tasks add ${secs(median(withTasks) - median(base))} to an ingest (target <= 0.30 s)`);
+}
+
+if (tasksOnly) {
+  await tasksBench(2000);
+  process.exit(0);
+}
+
 if (!jobsOnly && !versionsOnly) {
   ingestBench();
+  await tasksBench(2000);
   await censusBench(DEFAULT_ROWS, true);
   if (big) await censusBench(2_800_000, false);
 }
 
-// 3. Per CPython version: the census walk on that version's heap-bench core (same workload, same
+// 4. Per CPython version: the census walk on that version's heap-bench core (same workload, same
 // rows) beside 3.11's, and the ingest of its threads core beside gdb's py-bt with that version's
 // libpython gdb script (a chroot's: gdb reads the chroot as its sysroot).
 if (!jobsOnly) await versionsBench(manifest.pythons);
@@ -252,7 +282,7 @@ async function versionsBench(pythons: PythonCoverage[]): Promise<void> {
   }
 }
 
-// 4. A CI artifact archive of a dozen cores (several processes, a duplicate, a broken core),
+// 5. A CI artifact archive of a dozen cores (several processes, a duplicate, a broken core),
 // ingested with --jobs 1 and --jobs 2.
 const RUNS = 5;
 

@@ -1,8 +1,9 @@
-// The census benchmark's core: a real CPython process holding more than 5 million live objects
+// The benchmarks' cores. The census's: a real CPython process holding more than 5 million live objects
 // (fixtures/bench/heap.py), dumped once with gcore and kept until the workload changes; made with
 // the host's python3.11 by default, or with any fixture interpreter (scripts/lib/pythons.ts: 2.7,
 // 3.9 and 3.13 run in their Debian chroots); and the baseline it is measured against, a
 // straightforward gdb-Python walk of every pymalloc pool of a 3.11 core (scripts/bench/gdb_pool_walk.py).
+// The tasks benchmark's: an asyncio process with N waiting tasks (fixtures/bench/tasks.py).
 import { createHash } from 'node:crypto';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,10 +14,20 @@ import { STAMP as CHROOT_STAMP } from './chroots.js';
 import { coresOfWorkload, FIXTURE_PYTHON, type FixtureCore, type WorkloadRun } from './fixture-cores.js';
 import { DEFAULT_PYTHON_ID, chrootEnv, chrootedCommand, resolvePythons, type ResolvedPython } from './pythons.js';
 
-export const heapBenchWorkload = join(packageRoot, 'fixtures', 'bench', 'heap.py');
 export const gdbPoolWalkScript = join(packageRoot, 'scripts', 'bench', 'gdb_pool_walk.py');
 const checkpointHelper = join(packageRoot, 'fixtures', 'workloads', '_checkpoint.py');
-const NAME = 'heap-bench';
+
+/** A bench workload in fixtures/bench: its file, the name of its cores, the variable that sizes it. */
+export interface BenchWorkload {
+  file: string;
+  name: string;
+  sizeVar: string;
+}
+
+export const HEAP_BENCH: BenchWorkload = { file: 'heap.py', name: 'heap-bench', sizeVar: 'HEAP_BENCH_ROWS' };
+/** An asyncio loop with N waiting tasks, each three coroutines deep (fixtures/bench/tasks.py). */
+export const TASKS_BENCH: BenchWorkload = { file: 'tasks.py', name: 'tasks-bench', sizeVar: 'TASKS_BENCH_N' };
+const scriptOf = (w: BenchWorkload): string => join(packageRoot, 'fixtures', 'bench', w.file);
 /** Rows of the workload: 600k rows hold 6.6 million objects (a core of about 440 MiB). */
 export const DEFAULT_ROWS = 600_000;
 /** Where the workload is copied to inside a chroot (not make-cores's folder: each removes its own). */
@@ -35,9 +46,9 @@ export interface HeapBenchCore extends Pick<FixtureCore, 'core' | 'truth' | 'sys
   python: string;
 }
 
-async function stampOf(rows: number, p: ResolvedPython | null): Promise<string> {
+async function stampOf(w: BenchWorkload, rows: number, p: ResolvedPython | null): Promise<string> {
   const hash = createHash('sha256').update(String(rows));
-  for (const file of [heapBenchWorkload, checkpointHelper, join(packageRoot, 'scripts', 'lib', 'fixture-cores.ts')]) {
+  for (const file of [scriptOf(w), checkpointHelper, join(packageRoot, 'scripts', 'lib', 'fixture-cores.ts')]) {
     hash.update(file).update(await readFile(file));
   }
   if (!p) {
@@ -59,7 +70,13 @@ async function stampOf(rows: number, p: ResolvedPython | null): Promise<string> 
  * of its own. A chrooted interpreter's core is sparse (as make-cores keeps them) and is read with
  * its sysroot and debugDir. Throws when the interpreter cannot run here (the reason says why).
  */
-export async function heapBenchCore(outDir: string, rows = DEFAULT_ROWS, python: string = DEFAULT_PYTHON_ID): Promise<HeapBenchCore> {
+export function heapBenchCore(outDir: string, rows = DEFAULT_ROWS, python: string = DEFAULT_PYTHON_ID): Promise<HeapBenchCore> {
+  return benchCore(HEAP_BENCH, outDir, rows, python);
+}
+
+/** The core of bench workload W of size N (its sizeVar), made and kept as heapBenchCore's. */
+export async function benchCore(w: BenchWorkload, outDir: string, rows: number, python: string = DEFAULT_PYTHON_ID): Promise<HeapBenchCore> {
+  const workload = scriptOf(w);
   let p: ResolvedPython | null = null;
   if (python !== DEFAULT_PYTHON_ID) {
     const [resolved] = await resolvePythons([python], { makeChroots: false });
@@ -67,27 +84,27 @@ export async function heapBenchCore(outDir: string, rows = DEFAULT_ROWS, python:
     p = resolved;
   }
   const origin = { python, sysroot: p?.sysroot ?? null, debugDir: p?.debugDir ?? null };
-  const stamp = await stampOf(rows, p);
-  const name = p ? `${NAME}-${rows}-py${python}` : `${NAME}-${rows}`;
+  const stamp = await stampOf(w, rows, p);
+  const name = p ? `${w.name}-${rows}-py${python}` : `${w.name}-${rows}`;
   const stampPath = join(outDir, `${name}.stamp.json`);
   if (existsSync(stampPath)) {
     const old = JSON.parse(await readFile(stampPath, 'utf8')) as Stamped;
     if (old.stamp === stamp && existsSync(old.core) && existsSync(old.truth)) return { core: old.core, truth: old.truth, ...origin };
   }
   await mkdir(outDir, { recursive: true });
-  const env = { HEAP_BENCH_ROWS: String(rows) };
-  let spec: WorkloadRun = { name, command: [p?.python ?? FIXTURE_PYTHON, heapBenchWorkload], mode: 'stop', env };
+  const env = { [w.sizeVar]: String(rows) };
+  let spec: WorkloadRun = { name, command: [p?.python ?? FIXTURE_PYTHON, workload], mode: 'stop', env };
   const inChroot = p?.sysroot ? join(p.sysroot, IN_CHROOT.slice(1)) : null;
   if (p?.sysroot && inChroot) {
-    // heap.py finds _checkpoint.py at ../workloads: both are copied so, afresh.
+    // The workload finds _checkpoint.py at ../workloads: both are copied so, afresh.
     await rm(inChroot, { recursive: true, force: true });
     await mkdir(join(inChroot, 'bench'), { recursive: true });
     await mkdir(join(inChroot, 'workloads'), { recursive: true });
-    await cp(heapBenchWorkload, join(inChroot, 'bench', 'heap.py'));
+    await cp(workload, join(inChroot, 'bench', w.file));
     await cp(checkpointHelper, join(inChroot, 'workloads', '_checkpoint.py'));
     spec = {
       name,
-      command: chrootedCommand(p.sysroot, [p.python, `${IN_CHROOT}/bench/heap.py`], `${IN_CHROOT}/run`),
+      command: chrootedCommand(p.sysroot, [p.python, `${IN_CHROOT}/bench/${w.file}`], `${IN_CHROOT}/run`),
       mode: 'stop',
       env,
       fullEnv: chrootEnv(),
@@ -104,7 +121,7 @@ export async function heapBenchCore(outDir: string, rows = DEFAULT_ROWS, python:
   } finally {
     if (inChroot) await rm(inChroot, { recursive: true, force: true });
   }
-  if (!made) throw new Error(`${heapBenchWorkload} made no core`);
+  if (!made) throw new Error(`${workload} made no core`);
   const result: Stamped = { stamp, core: made.core, truth: made.truth };
   await writeFile(stampPath, JSON.stringify(result, null, 1));
   return { core: made.core, truth: made.truth, ...origin };

@@ -7,7 +7,7 @@ import type { ElfCore } from '../core/core-file.js';
 import { CoreMemory } from '../core/core-memory.js';
 import { humanBytes, percent } from '../base/units.js';
 import type { Allocator, MemoryReport } from '../model/types.js';
-import type { RawExtraction, RawHeap } from '../model/raw.js';
+import type { RawExtraction, RawHeap, RawThread } from '../model/raw.js';
 import { cyclicGarbage } from './cycles.js';
 import { ObjectGraph } from './graph.js';
 import { glibcStats } from '../allocators/glibc-stats.js';
@@ -25,10 +25,21 @@ export function allocatorOf(core: ElfCore, heap: RawHeap | null | undefined): Al
 }
 
 /** The thread stacks: the writable segments that hold a thread's stack pointer. */
-function stacksOf(core: ElfCore, raw: RawExtraction): { threads: number; bytes: number; regions: Region[] } {
+/** What the accounting reads of gdb's extraction: the heap record, and where each thread's stack is. */
+export interface AccountInput {
+  heap?: RawHeap | null;
+  threads: (Pick<RawThread, 'lwp' | 'name'> & { sp?: number | null })[];
+}
+
+/** Just that of an extraction: what a worker thread is sent (the tasks and frames can be large). */
+export function accountInputOf(raw: RawExtraction): AccountInput {
+  return { heap: raw.heap, threads: raw.threads.map((t) => ({ lwp: t.lwp, name: t.name, sp: (t as { sp?: number | null }).sp ?? null })) };
+}
+
+function stacksOf(core: ElfCore, raw: AccountInput): { threads: number; bytes: number; regions: Region[] } {
   const segments = new Map<number, string>();
   for (const t of raw.threads) {
-    const sp = (t as { sp?: number | null }).sp;
+    const sp = t.sp;
     if (sp == null) continue;
     const i = core.segments.findIndex((s) => s.vaddr <= sp && sp < s.vaddr + s.memsz);
     if (i >= 0) segments.set(i, `the stack of thread ${t.name ? `${t.name} ` : ''}(LWP ${t.lwp})`);
@@ -128,7 +139,7 @@ function attribute(census: Census, fastbins: Set<number>): Attribution {
   return { python, native: { bytes: nativeBytes, chunks: nativeChunks, topSizes, biggest }, chunkOf };
 }
 
-export function accountMemory(core: ElfCore, raw: RawExtraction, census: Census | null, opts: { sysroot?: string } = {}): MemoryReport {
+export function accountMemory(core: ElfCore, raw: AccountInput, census: Census | null, opts: { sysroot?: string } = {}): MemoryReport {
   const heap = raw.heap ?? null;
   const allocator = allocatorOf(core, heap);
   const writableBytes = core.segments.filter((s) => s.flags & PF_W).reduce((n, s) => n + s.memsz, 0);

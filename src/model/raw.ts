@@ -411,36 +411,45 @@ const EXTRACTION: Shape = {
   warnings: ['string'],
 };
 
-/** The first way `value` does not have `shape`, as "path: what", or null. */
-function mismatch(value: unknown, shape: Shape, path: string): string | null {
+/**
+ * The first way `value` does not have `shape`, as "path: what" with the path relative to value
+ * (".key", "[i]" and so on), or null. The path is built only on the way back from a mismatch:
+ * a document with thousands of tasks is checked without a string per node.
+ */
+function mismatch(value: unknown, shape: Shape): string | null {
   if (typeof shape === 'string') {
     if (shape === 'any' || typeof value === shape) return null;
-    return `${path}: ${value === undefined ? 'missing' : `a ${value === null ? 'null' : typeof value}, not a ${shape}`}`;
+    return `: ${value === undefined ? 'missing' : `a ${value === null ? 'null' : typeof value}, not a ${shape}`}`;
   }
   if ('nullable' in shape && Object.keys(shape).length === 1) {
-    return value === null || value === undefined ? null : mismatch(value, shape.nullable, path);
+    return value === null || value === undefined ? null : mismatch(value, shape.nullable);
   }
   if ('variants' in shape && Object.keys(shape).length === 1) {
     const { key, shapes } = (shape as Variants).variants;
     const which = (value as Record<string, unknown> | null)?.[key];
     const sub = typeof which === 'string' && Object.hasOwn(shapes, which) ? shapes[which] : undefined;
-    if (!sub) return `${path}.${key}: ${JSON.stringify(which ?? null)}, not one of ${Object.keys(shapes).join(', ')}`;
-    return mismatch(value, sub, path);
+    if (!sub) return `.${key}: ${JSON.stringify(which ?? null)}, not one of ${Object.keys(shapes).join(', ')}`;
+    return mismatch(value, sub);
   }
   if (Array.isArray(shape)) {
-    if (!Array.isArray(value)) return `${path}: ${value === undefined ? 'missing' : 'not a list'}`;
+    if (!Array.isArray(value)) return `: ${value === undefined ? 'missing' : 'not a list'}`;
     for (let i = 0; i < value.length; i++) {
-      const m = mismatch(value[i], shape[0], `${path}[${i}]`);
-      if (m) return m;
+      const m = mismatch(value[i], shape[0]);
+      if (m) return `[${i}]${m}`;
     }
     return null;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path}: ${value === undefined ? 'missing' : 'not an object'}`;
-  for (const [key, sub] of Object.entries(shape)) {
-    const m = mismatch((value as Record<string, unknown>)[key], sub as Shape, path ? `${path}.${key}` : key);
-    if (m) return m;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `: ${value === undefined ? 'missing' : 'not an object'}`;
+  for (const key in shape) {
+    const m = mismatch((value as Record<string, unknown>)[key], (shape as Record<string, Shape>)[key]!);
+    if (m) return `.${key}${m}`;
   }
   return null;
+}
+
+/** mismatch's answer as "path: what" from the document's top ("threads[3].lwp: missing"). */
+function located(m: string | null): string | null {
+  return m === null ? null : m.startsWith('.') ? m.slice(1) : `the document${m}`;
 }
 
 /**
@@ -452,12 +461,13 @@ export function extractionProblem(doc: unknown): string | null {
   if (format !== EXTRACTION_FORMAT) return `format ${JSON.stringify(format)}, expected ${EXTRACTION_FORMAT}`;
   const version = (doc as { heap?: { layout_version?: unknown } | null }).heap?.layout_version;
   if (version !== undefined && version !== HEAP_LAYOUT_VERSION) return `heap layout version ${JSON.stringify(version)}, expected ${HEAP_LAYOUT_VERSION}`;
-  return mismatch(doc, EXTRACTION, '');
+  return located(mismatch(doc, EXTRACTION));
 }
 
 /** The problem with a stored heap record (a dump's heap_layout), or null. */
 export function heapLayoutProblem(heap: unknown): string | null {
   const version = (heap as { layout_version?: unknown } | null)?.layout_version;
   if (version !== HEAP_LAYOUT_VERSION) return `heap layout version ${JSON.stringify(version ?? null)}, expected ${HEAP_LAYOUT_VERSION}`;
-  return mismatch(heap, HEAP, 'heap');
+  const m = mismatch(heap, HEAP);
+  return m === null ? null : `heap${m}`;
 }

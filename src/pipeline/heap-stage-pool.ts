@@ -3,6 +3,7 @@
 import type { ElfCore } from '../core/core-file.js';
 import type { RawExtraction } from '../model/raw.js';
 import { WorkerPool } from '../base/worker-pool.js';
+import { accountInputOf } from '../memory/account.js';
 import type { HeapAnalysis, HeapTask } from './heap-stage.js';
 
 const pool = new WorkerPool<HeapTask, HeapAnalysis>(new URL('./heap-stage-worker.js', import.meta.url));
@@ -15,5 +16,5 @@ const KEEP_WORKER_BELOW = 1 << 30;
 
 /** The same, in a pooled worker thread (beside gdb and the other cores of a batch). */
 export function analyzeHeapInWorker(core: ElfCore, raw: RawExtraction, opts: { sysroot?: string } = {}): Promise<HeapAnalysis> {
-  return pool.run({ core, raw, sysroot: opts.sysroot }, { keep: core.size < KEEP_WORKER_BELOW });
+  return pool.run({ core, raw: accountInputOf(raw), sysroot: opts.sysroot }, { keep: core.size < KEEP_WORKER_BELOW });
 }

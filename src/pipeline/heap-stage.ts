@@ -2,8 +2,7 @@
 import { takeCensus } from '../census/census.js';
 import type { ElfCore } from '../core/core-file.js';
 import type { CensusRow, CensusStats, MemoryReport, PymallocClass } from '../model/types.js';
-import type { RawExtraction } from '../model/raw.js';
-import { accountMemory } from '../memory/account.js';
+import { accountMemory, type AccountInput } from '../memory/account.js';
 
 export interface HeapAnalysis {
   rows: CensusRow[];
@@ -13,7 +12,7 @@ export interface HeapAnalysis {
   warnings: string[];
 }
 
-export async function analyzeHeap(core: ElfCore, raw: RawExtraction, opts: { sysroot?: string } = {}): Promise<HeapAnalysis> {
+export async function analyzeHeap(core: ElfCore, raw: AccountInput, opts: { sysroot?: string } = {}): Promise<HeapAnalysis> {
   if (!raw.heap) {
     return { rows: [], pymalloc: [], stats: null, memory: null, warnings: ['census: the gdb script could not describe the heap'] };
   }
@@ -24,6 +23,6 @@ export async function analyzeHeap(core: ElfCore, raw: RawExtraction, opts: { sys
 
 export interface HeapTask {
   core: ElfCore;
-  raw: RawExtraction;
+  raw: AccountInput;
   sysroot?: string;
 }

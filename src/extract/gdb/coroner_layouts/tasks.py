@@ -98,7 +98,10 @@ class Tasks311:
             self.deopt = self.mem.read(address_of("_PyOpcode_Deopt"), 256)
         except (gdb.error, BadRead):
             self.deopt = None
+        # Per type, what every task asks again: its name, and where its slots are.
         self._base_names = {}
+        self._type_names = {}
+        self._slot_offsets = {}
         self.member_descr = None
         self._ready = True
 
@@ -127,13 +130,17 @@ class Tasks311:
 
     def type_name(self, addr):
         tp = self.mem.u64(addr + self.objects.ob["ob_type"])
-        info = self.objects.type_info(tp)
-        if info is None:
-            return "?"
-        try:
-            return self.objects.type_name_for_repr(tp, info)
-        except DATA_ERRORS:
-            return info[1]
+        name = self._type_names.get(tp)
+        if name is None:
+            info = self.objects.type_info(tp)
+            if info is None:
+                return "?"
+            try:
+                name = self.objects.type_name_for_repr(tp, info)
+            except DATA_ERRORS:
+                name = info[1]
+            self._type_names[tp] = name
+        return name
 
     # ---------------------------------------------------------------- finding the tasks
 
@@ -349,8 +356,16 @@ class Tasks311:
     def slot_attr(self, addr, name):
         """An attribute kept in a __slots__ slot (TimerHandle's _when): the member descriptor in
         the class's dict says at which offset of the instance; 0 when there is none."""
+        tp = self.mem.u64(addr + self.objects.ob["ob_type"])
+        key = (tp, name)
+        offset = self._slot_offsets.get(key)
+        if offset is None:
+            offset = self._slot_offsets[key] = self._slot_offset(tp, name)
+        return self.mem.u64(addr + offset) if offset else 0
+
+    def _slot_offset(self, tp, name):
+        """Where instances of tp keep slot `name` (0: nowhere known)."""
         objects = self.objects
-        tp = self.mem.u64(addr + objects.ob["ob_type"])
         seen = set()
         while tp and tp not in seen and len(seen) < 64:
             seen.add(tp)
@@ -360,7 +375,7 @@ class Tasks311:
                     self.member_descr = (CStruct("PyMemberDescrObject")["d_member"], CStruct("PyMemberDef")["offset"])
                 member = self.mem.u64(descr + self.member_descr[0])
                 offset = self.mem.i64(member + self.member_descr[1])
-                return self.mem.u64(addr + offset) if 0 < offset < 1 << 16 else 0
+                return offset if 0 < offset < 1 << 16 else 0
             tp = self.mem.u64(tp + objects.tp["tp_base"])
         return 0
 
