@@ -137,4 +137,29 @@ for (const py of await analyzedPythons()) {
     assert.ok(text.includes(`"${blockedName}"`), `names the task:\n${text}`);
     assert.ok(text.includes(`${expect.blocked_function} (asyncio_service.py:`), `names the frame that blocks:\n${text}`);
   });
+
+  test(`asyncio diff [python ${py.id}]: the next dump's new task by coroutine, and the tasks stuck at the same await in both`, { skip: reason ?? false }, async () => {
+    const [c1, c2] = [await coreOf(py.id, 'asyncio_service', 1), await coreOf(py.id, 'asyncio_service', 2)];
+    const [t1, t2] = [c1, c2].map((c) => (truthOf(c) as ReturnType<typeof truthOf> & { extra: TasksTruth }).extra);
+    const db = ingestFresh([c1.core], c1.ingestArgs);
+    assert.equal(runCli(['ingest', c2.core, '--db', db, ...c2.ingestArgs]).code, 0);
+    const r = runCli(['diff', '1', '2', '--db', db, '--json', '--no-holders']);
+    assert.equal(r.code, 0, r.stderr);
+    const d = (JSON.parse(r.stdout) as { tasks: { count_a: number; count_b: number; by_coroutine: { coroutine: string; delta: number }[]; stuck: { where: string; names: string[] }[] } }).tasks;
+    assert.equal(d.count_a, t1.tasks.length);
+    assert.equal(d.count_b, t2.tasks.length);
+    assert.ok(d.by_coroutine.some((c) => c.coroutine === 'blocking_step (asyncio_service.py)' && c.delta === 1), JSON.stringify(d.by_coroutine));
+    // Stuck, by the truth: pending in both dumps, the same task, waiting at the same line.
+    const inner = (t: TruthTask): string | null => (t.chain.length ? `${t.chain.at(-1)!.function} ${t.chain.at(-1)!.file}:${t.chain.at(-1)!.line}` : null);
+    const before = new Map(t1.tasks.map((t) => [t.address, t]));
+    const want = t2.tasks.filter((t) => {
+      const old = before.get(t.address);
+      return old && old.state === 'PENDING' && t.state === 'PENDING' && inner(t) !== null && inner(old) === inner(t) && old.chain[0]!.function === t.chain[0]!.function;
+    }).map((t) => t.name).sort();
+    assert.ok(want.length > 40, `the fixture keeps most tasks waiting: ${want.length}`);
+    assert.deepEqual(d.stuck.flatMap((s) => s.names).sort(), want);
+    const text = runCli(['diff', '1', '2', '--db', db, '--no-holders']).stdout;
+    const sleepers = t2.tasks.filter((t) => want.includes(t.name) && t.chain.some((f) => f.function === 'sleeper')).length;
+    assert.match(text, new RegExp(`\\nStuck at the same await in both dumps: ${want.length} tasks\\n {2}${sleepers} at asyncio_service\\.py:\\d+ in sleeper: asyncio\\.sleep\\(`));
+  });
 }

@@ -1,5 +1,6 @@
-// What changed between two dumps: per type, in the memory breakdown, in the threads, in the findings.
+// What changed between two dumps: per type, in the memory breakdown, in the threads and tasks, in the findings.
 import type { CensusRow, Dump, Finding, MemoryReport } from '../model/types.js';
+import { diffTasks, type TasksDiff } from './tasks.js';
 
 export interface TypeDelta {
   type: string;
@@ -28,6 +29,8 @@ export interface DumpDiff {
   memory: MemoryDelta[];
   threads: { appeared: ThreadRef[]; vanished: ThreadRef[] };
   findings: { new: Finding[]; gone: Finding[] };
+  /** The asyncio tasks by coroutine and those stuck at one await; null unless both dumps have tasks read. */
+  tasks: TasksDiff | null;
   /** Whether anything grew at all (types or memory). */
   grew: boolean;
 }
@@ -96,6 +99,7 @@ export function diffDumps(a: Dump, b: Dump): DumpDiff {
       vanished: a.threads.filter((t) => !bThreads.has(threadKey(t))).map(ref),
     },
     findings: { new: b.findings.filter((f) => !aFindings.has(findingKey(f))), gone: a.findings.filter((f) => !bFindings.has(findingKey(f))) },
+    tasks: diffTasks(a.tasks, b.tasks),
     grew: types.some((t) => t.bytesDelta > 0 || t.countDelta > 0) || memory.some((m) => m.delta > 0),
   };
 }

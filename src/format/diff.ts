@@ -17,6 +17,24 @@ function typeTable(rows: TypeDelta[]): string[] {
   return table(['TYPE', 'COUNT A', 'COUNT B', 'Δ COUNT', 'BYTES A', 'BYTES B', 'Δ BYTES'], cells).split('\n');
 }
 
+/** At most this many names per group of stuck tasks. */
+const STUCK_NAMES = 3;
+
+function tasksLines(t: DumpDiff['tasks']): string[] {
+  if (!t || (t.countA === t.countB && t.byCoroutine.length === 0 && t.stuck.length === 0)) return [];
+  const lines = ['', `Tasks: ${t.countA.toLocaleString('en-US')} → ${t.countB.toLocaleString('en-US')} (${signed(t.countB - t.countA)})`];
+  for (const c of t.byCoroutine.slice(0, 10)) lines.push(`  ${signed(c.delta).padStart(7)}  ${p(c.coroutine)}: ${c.a.toLocaleString('en-US')} → ${c.b.toLocaleString('en-US')}`);
+  if (t.stuck.length) {
+    const n = t.stuck.reduce((k, s) => k + s.names.length, 0);
+    lines.push(`Stuck at the same await in both dumps: ${n.toLocaleString('en-US')} task${n === 1 ? '' : 's'}`);
+    for (const s of t.stuck.slice(0, 10)) {
+      const names = s.names.slice(0, STUCK_NAMES).map((x) => `"${p(x)}"`).join(', ') + (s.names.length > STUCK_NAMES ? ` and ${s.names.length - STUCK_NAMES} more` : '');
+      lines.push(`  ${s.names.length} at ${p(s.where)}: ${p(s.waitsOn)} (${names})`);
+    }
+  }
+  return lines;
+}
+
 export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: GateCheck[]): string {
   const lines = [
     `diff of dump ${d.a.id} → dump ${d.b.id}: ${p(d.a.core.path)} (${d.a.core.takenAt}) → ${p(d.b.core.path)} (${d.b.core.takenAt})`,
@@ -48,6 +66,7 @@ export function formatDiff(d: DumpDiff, top: number, holdings: Holding[], gate: 
   if (t.appeared.length || t.vanished.length) {
     lines.push('', `Threads: ${t.appeared.length} appeared${t.appeared.length ? ` (${t.appeared.map((x) => p(x.name ?? `LWP ${x.tid}`)).join(', ')})` : ''}, ${t.vanished.length} vanished${t.vanished.length ? ` (${t.vanished.map((x) => p(x.name ?? `LWP ${x.tid}`)).join(', ')})` : ''}`);
   }
+  lines.push(...tasksLines(d.tasks));
   if (d.findings.new.length) lines.push('', 'New findings:', ...d.findings.new.map((f) => `  [${f.severity}] ${f.kind}: ${p(f.title)}`));
   if (gate.length) {
     lines.push('', gate.some((g) => g.tripped) ? 'Gate: TRIPPED' : 'Gate: ok');
@@ -70,6 +89,7 @@ export function diffJson(d: DumpDiff, top: number, holdings: Holding[], gate: Ga
     threads: d.threads,
     findings: d.findings.new.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
     holders: holdings,
+    tasks: d.tasks && { count_a: d.tasks.countA, count_b: d.tasks.countB, by_coroutine: d.tasks.byCoroutine, stuck: d.tasks.stuck.map((s) => ({ where: s.where, waits_on: s.waitsOn, names: s.names })) },
     gate: { tripped: gate.some((g) => g.tripped), checks: gate },
   };
 }
