@@ -140,7 +140,8 @@ for (const py of await analyzedPythons()) {
 
   test(`asyncio diff [python ${py.id}]: the next dump's new task by coroutine, and the tasks stuck at the same await in both`, { skip: reason ?? false }, async () => {
     const [c1, c2] = [await coreOf(py.id, 'asyncio_service', 1), await coreOf(py.id, 'asyncio_service', 2)];
-    const [t1, t2] = [c1, c2].map((c) => (truthOf(c) as ReturnType<typeof truthOf> & { extra: TasksTruth }).extra);
+    const tasksTruth = (c: typeof c1): TasksTruth => (truthOf(c) as ReturnType<typeof truthOf> & { extra: TasksTruth }).extra;
+    const [t1, t2] = [tasksTruth(c1), tasksTruth(c2)];
     const db = ingestFresh([c1.core], c1.ingestArgs);
     assert.equal(runCli(['ingest', c2.core, '--db', db, ...c2.ingestArgs]).code, 0);
     const r = runCli(['diff', '1', '2', '--db', db, '--json', '--no-holders']);

@@ -43,8 +43,10 @@ const innermost = (t: AsyncTask): string | null => {
 
 /** The innermost await in the program's own code: asyncio's (sleep, Event.wait, Queue.get) is below it. */
 const ownAwait = (t: AsyncTask): string => {
-  const own = t.chain.findLast((f) => !/\/asyncio\/[^/]+\.py$/.test(f.file)) ?? t.chain.at(-1)!;
-  return at(own);
+  for (let i = t.chain.length - 1; i >= 0; i--) {
+    if (!/\/asyncio\/[^/]+\.py$/.test(t.chain[i]!.file)) return at(t.chain[i]!);
+  }
+  return at(t.chain.at(-1)!);
 };
 
 /** The tasks diff, or null when either dump has no tasks read. */
