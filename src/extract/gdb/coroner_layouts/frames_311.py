@@ -6,11 +6,12 @@ previous one, and holds its code object, the last instruction run, and the fast 
 line number comes from the code object's location table (linetable.py), unless the frame is
 traced and keeps its own.
 """
-from coroner_layouts import linetable
+from coroner_layouts import exctable, linetable
 from coroner_layouts.frames_chain import FRAME_ERRORS, FrameChain, FrameStepError
 from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
 
 CODE_UNIT = linetable.CODE_UNIT
+PTR = 8
 MAX_LOCALSPLUS = 100000
 
 
@@ -79,7 +80,22 @@ class Frames311(FrameChain):
             "line": line,
             "is_entry": self._is_entry(raw),
             "locals": self._locals(frame, info),
+            "block_values": self._block_values(frame, info, (prev_instr - info["code_start"]) // CODE_UNIT),
         }
+
+    def _block_values(self, frame, info, index):
+        """The value-stack objects under the innermost try or with block the frame is in (where a
+        with block keeps its bound __exit__), outermost first; the stack follows the fast locals."""
+        parsed = info["exctable"]
+        if parsed is None:
+            parsed = info["exctable"] = exctable.entries(self.objects.bytes_value(info["exctable_addr"]) or b"")
+        depth = min(exctable.live_depth(parsed, index), info["stacksize"]) if index >= 0 else 0
+        if depth <= 0:
+            return []
+        try:
+            return [v for v in self.mem.ptrs(frame + self.fr["localsplus"] + PTR * info["nlocalsplus"], depth) if v]
+        except BadRead:
+            return []
 
     def _is_entry(self, raw):
         """Whether the frame was entered from C (3.11: its is_entry flag)."""
@@ -150,6 +166,9 @@ class Frames311(FrameChain):
             "names": names,
             "kinds": kinds or b"",
             "nargs": nargs,
+            "exctable_addr": u64_at(raw, co["co_exceptiontable"]),
+            "exctable": None,
+            "stacksize": i32_at(raw, co["co_stacksize"]),
             "addr": code,
         }
         self._codes[code] = info

@@ -311,6 +311,7 @@ class Tasks311:
             info = self.frames._code(u64_at(raw, self.fr[self.CODE_FIELD]))
             frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]))
             del frame["is_entry"]
+            del frame["block_values"]  # a coroutine's with blocks: not read for tasks
             frame["kind"] = kind
             frame["frame_state"] = self.state_name(state)
             frame["address"] = obj
