@@ -68,14 +68,15 @@ export function holderOf(t: Thread, threads: Thread[]): Holder | null {
   const joined = joinedThread(t, threads);
   if (joined) return { holder: joined, certain: true, how: 'Thread.join: waits for it to finish' };
   if (w.condition !== null) return null;
+  const owner = w.kind === 'rlock' && w.ownerIdent ? `owner recorded in the RLock (count ${w.count ?? '?'})` : null;
   // A with block first, the thread itself included (a Lock taken twice by one thread).
   for (const other of [...threads.filter((o) => o !== t), t]) {
     const h = heldNow(other).find((x) => x.address === w.address);
-    if (h) return { holder: other, certain: true, how: `holds it in ${heldWhere(other, h)}` };
+    if (h) return { holder: other, certain: true, how: `holds it in ${heldWhere(other, h)}${owner && other.ident === w.ownerIdent ? `; ${owner}` : ''}` };
   }
-  if (w.kind === 'rlock' && w.ownerIdent) {
+  if (owner) {
     const holder = threads.find((o) => o.ident === w.ownerIdent);
-    return holder ? { holder, certain: true, how: `owner recorded in the RLock (count ${w.count ?? '?'})` } : null;
+    return holder ? { holder, certain: true, how: owner } : null;
   }
   const needle = hex(w.address);
   for (const other of threads) {
