@@ -7,7 +7,6 @@ from coroner_layouts.locks import Locks
 from coroner_mem import BadRead
 
 
-
 class Locks27(Locks):
     """Held locks as 3.x reads them, with 2.7's names: thread.lock, threading._RLock, and
     threading._Condition, whose lock is the private __lock (_Condition__lock)."""
