@@ -63,7 +63,8 @@ class Frames311(FrameChain):
         except FRAME_ERRORS as e:
             raise FrameStepError(e, previous, bool(raw[fr["is_entry"]])) from e
         return previous
-    def _frame(self, frame, raw, info, prev_instr):
+    def _frame(self, frame, raw, info, prev_instr, blocks=True):
+        """What python_frames gives of one frame; with blocks, the values its with blocks keep."""
         fr = self.fr
         line = 0
         frame_obj = u64_at(raw, fr["frame_obj"])
@@ -80,7 +81,7 @@ class Frames311(FrameChain):
             "line": line,
             "is_entry": self._is_entry(raw),
             "locals": self._locals(frame, info),
-            "block_values": self._block_values(frame, info, (prev_instr - info["code_start"]) // CODE_UNIT),
+            "block_values": self._block_values(frame, info, (prev_instr - info["code_start"]) // CODE_UNIT) if blocks else [],
         }
 
     def _block_values(self, frame, info, index):

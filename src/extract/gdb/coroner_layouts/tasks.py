@@ -309,9 +309,10 @@ class Tasks311:
             iframe = obj + self.gen["gi_iframe"]
             raw = self.mem.read(iframe, self.fr.size)
             info = self.frames._code(u64_at(raw, self.fr[self.CODE_FIELD]))
-            frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]))
+            # A coroutine's with blocks are not read for tasks (blocks=False).
+            frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]), blocks=False)
             del frame["is_entry"]
-            del frame["block_values"]  # a coroutine's with blocks: not read for tasks
+            del frame["block_values"]
             frame["kind"] = kind
             frame["frame_state"] = self.state_name(state)
             frame["address"] = obj
