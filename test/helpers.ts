@@ -222,7 +222,7 @@ export interface ShownDump {
   }[];
   census: unknown[];
   memory: object;
-  findings: { kind: string; severity: string; title: string; detail: string; evidence: string[] }[];
+  findings: { kind: string; severity: string; title: string; detail: string; evidence: string[]; threads?: number[] }[];
 }
 
 export interface ShownWait {

@@ -95,6 +95,7 @@ for (const py of await analyzedPythons()) {
       const f = deadlocks.find((d) => named(d, one) && named(d, two));
       assert.ok(f, `a deadlock finding names ${one} and ${two}: ${deadlocks.map((d) => d.title).join(' | ')}`);
       assert.equal(f.evidence.length, 2, `only the two threads: ${f.evidence.join(' | ')}`);
+      assert.deepEqual([...f.threads!].sort(), [byName(one).tid, byName(two).tid].sort(), 'the finding names the two threads by LWP');
       assert.ok(!/likely/.test([f.detail, ...f.evidence].join('\n')), `holders known, not inferred: ${f.evidence.join(' | ')}`);
       for (const [me, partner] of [[one, two], [two, one]] as const) {
         assert.ok(f.evidence.some((e) => e.startsWith(`${me} (LWP`) && e.includes(`held by ${partner} (LWP`) && e.includes('holds it in a with block at')),
@@ -147,6 +148,7 @@ for (const py of await analyzedPythons()) {
     assert.deepEqual(shown.threads[0]!.python_frames.slice(0, want.length).map((f) => `${f.function} ${f.file}:${f.line}`), want.map((f) => `${f.function} ${f.file}:${f.line}`));
     const crash = shown.findings.find((f) => f.kind === 'crash');
     assert.ok(crash, `a crash finding: ${JSON.stringify(shown.findings.map((f) => f.kind))}`);
+    assert.deepEqual(crash.threads, [worker.native_id], 'the crash finding is about the crashing thread');
     const top = want[0]!;
     assert.match(crash.title, new RegExp(`SIGSEGV in ${truth.expect.crashing_thread} \\(LWP ${worker.native_id}\\) at ${top.file.split('/').at(-1)!.replace('.', '\\.')}:${top.line} in ${top.function}`));
   });

@@ -77,7 +77,9 @@ export function dumpJson(d: Dump): object {
       })),
     })),
     loops: d.loops && (snakeKeys(d.loops) as object[]),
-    findings: d.findings.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
+    findings: d.findings.map((f) => ({
+      kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy, threads: f.threads ?? [],
+    })),
     warnings: d.warnings,
   };
 }

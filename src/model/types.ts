@@ -253,6 +253,8 @@ export interface Finding {
   detail: string;
   evidence: string[];
   remedy: string;
+  /** The threads (LWPs) it is about, e.g. a deadlock's, a crash's; absent when none. */
+  threads?: number[];
 }
 
 /** The interpreter of a dump. */

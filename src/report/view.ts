@@ -104,6 +104,8 @@ export interface StateGroupView {
 
 export interface FindingView extends Finding {
   anchor: string;
+  /** The threads it is about, linked to their stacks. */
+  threadRefs: ThreadRef[];
 }
 
 export interface CensusView {
@@ -289,7 +291,10 @@ export function dumpView(d: Dump): DumpView {
     .filter((g) => g.count > 0);
   const findings = [...d.findings]
     .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
-    .map((f, i) => ({ ...f, anchor: `finding-${i + 1}` }));
+    .map((f, i) => ({
+      ...f, anchor: `finding-${i + 1}`,
+      threadRefs: (f.threads ?? []).flatMap((tid) => d.threads.filter((t) => t.tid === tid)).map(threadRef),
+    }));
   const holder = d.threads.find((t) => t.holdsGil);
   return {
     id: d.id,

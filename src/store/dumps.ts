@@ -30,8 +30,8 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const setCensusStats = db.prepare(`UPDATE dumps SET census_objects = ?, census_bytes = ?, census_arenas = ?, census_pools = ?,
     census_malloc_chunks = ?, census_ms = ? WHERE id = ?`);
-  const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy, threads)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 
   return db.transaction((): number => {
     if (replaceId !== null) db.prepare('DELETE FROM dumps WHERE id = ?').run(replaceId);
@@ -69,7 +69,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
       db.prepare('UPDATE dumps SET heap_layout = ?, heap_layout_version = ? WHERE id = ?').run(JSON.stringify(dump.heapLayout), dump.heapLayout.layout_version, id);
     }
     dump.findings.forEach((f, i) =>
-      insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
+      insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy, f.threads ? JSON.stringify(f.threads) : null),
     );
     return id;
   }).immediate();
@@ -156,9 +156,10 @@ export function loadDump(db: Db, id: number): Dump {
     };
   });
   const findings: Finding[] = (db.prepare('SELECT * FROM findings WHERE dump_id = ? ORDER BY idx').all(id) as {
-    kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string;
+    kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string; threads: string | null;
   }[]).map((f) => ({
     kind: f.kind, severity: f.severity as Severity, title: f.title, detail: f.detail, evidence: JSON.parse(f.evidence) as string[], remedy: f.remedy,
+    ...(f.threads ? { threads: JSON.parse(f.threads) as number[] } : {}),
   }));
   return {
     id: r.id,
