@@ -12,8 +12,8 @@ import { join, basename } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { packageRoot } from '../src/base/paths.js';
-import { coresOfWorkload, coreOfNativeProcess, type FixtureCore, type WorkloadRun } from './lib/fixture-cores.js';
-import { STAMP as CHROOT_STAMP } from './lib/chroots.js';
+import { coresOfWorkload, coreOfIdleProcess, type FixtureCore, type IdleProcess, type WorkloadRun } from './lib/fixture-cores.js';
+import { STAMP as CHROOT_STAMP, ensureChroot } from './lib/chroots.js';
 import { DEFAULT_PYTHON_ID, chrootEnv, chrootedCommand, coverageLines, resolvePythons, truthLayout, type ResolvedPython } from './lib/pythons.js';
 
 /** What make-cores did for one interpreter: the cores it has, or why it has none. */
@@ -46,6 +46,8 @@ export interface Manifest {
   cores: FixtureCore[];
   /** One entry per fixture interpreter asked for, covered or not. */
   pythons: PythonCoverage[];
+  /** The idle processes (idleProcesses) whose core could not be made, and why. */
+  unmade?: { workload: string; reason: string }[];
 }
 
 const workloadsDir = join(packageRoot, 'fixtures', 'workloads');
@@ -109,6 +111,28 @@ async function stampOf(files: string[], p: ResolvedPython): Promise<string> {
   hash.update(p.fullVersion ?? '');
   if (p.sysroot && existsSync(join(p.sysroot, CHROOT_STAMP))) hash.update(readFileSync(join(p.sysroot, CHROOT_STAMP)));
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Processes coroner must refuse in one line: coreutils' sleep (no Python at all) and, on a run for
+ * every interpreter, Debian trixie's PyPy (Python, not CPython; a chroot of its own).
+ */
+async function idleProcesses(everyPython: boolean, log: (s: string) => void): Promise<(IdleProcess | { workload: string; reason: string })[]> {
+  const out: (IdleProcess | { workload: string; reason: string })[] = [{ workload: 'native', command: ['/bin/sleep', '600'] }];
+  if (!everyPython) return out;
+  try {
+    const { dir } = await ensureChroot('pypy', log);
+    out.push({
+      workload: 'pypy',
+      command: chrootedCommand(dir, ['/usr/bin/pypy3', '-c', 'import time; print("ready", flush=True); time.sleep(600)']),
+      env: chrootEnv(),
+      origin: { sysroot: dir, debugDir: null },
+      readyLine: 'ready',
+    });
+  } catch (e) {
+    out.push({ workload: 'pypy', reason: `chroot pypy could not be made: ${(e as Error).message}` });
+  }
+  return out;
 }
 
 function coresDirOf(outDir: string, id: string): string {
@@ -203,14 +227,29 @@ export async function makeCores(outDir = defaultCoresDir, opts: MakeCoresOptions
     }
   }
 
-  const native = old?.cores.find((c) => c.workload === 'native');
-  cores.push(native && existsSync(native.core) && existsSync(native.truth) && !opts.force ? native : await coreOfNativeProcess(outDir));
+  const unmade: { workload: string; reason: string }[] = [];
+  for (const idle of await idleProcesses(!opts.pythons, log)) {
+    if ('reason' in idle) {
+      unmade.push(idle);
+      continue;
+    }
+    const kept = old?.cores.find((c) => c.workload === idle.workload && c.sysroot === (idle.origin?.sysroot ?? null));
+    if (kept && existsSync(kept.core) && existsSync(kept.truth) && !opts.force) cores.push(kept);
+    else {
+      try {
+        cores.push(await coreOfIdleProcess(outDir, idle));
+      } catch (e) {
+        unmade.push({ workload: idle.workload, reason: (e as Error).message });
+      }
+    }
+  }
+  for (const u of unmade) log(`${u.workload}: no core: ${u.reason}`);
   const stamp311 = coverage.find((c) => c.id === DEFAULT_PYTHON_ID)?.stamp ?? '';
   // 3.11's first (code that looks a workload up by name alone finds its core), then in the order of FIXTURE_PYTHONS.
   const order = (id: string | null) => (id === DEFAULT_PYTHON_ID ? 0 : id === null ? 2 : 1);
   cores.sort((a, b) => order(a.python) - order(b.python));
   coverage.sort((a, b) => order(a.id) - order(b.id));
-  const manifest: Manifest = { stamp: stamp311, cores, pythons: coverage };
+  const manifest: Manifest = { stamp: stamp311, cores, pythons: coverage, unmade };
   await writeFile(manifestPath, JSON.stringify(manifest, null, 1));
   return manifest;
 }

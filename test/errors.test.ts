@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, openSync, readSync, writeFileSync, closeSync, 
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { fixture, runCli, tempDb, tempDir, type CliResult } from './helpers.js';
+import { allFixtureCores, fixture, ingestArgsOf, readableVersions, runCli, tempDb, tempDir, type CliResult } from './helpers.js';
 
 function assertOneLineError(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code 2 (stdout: ${r.stdout}, stderr: ${r.stderr})`);
@@ -69,6 +69,21 @@ test('a core of a process that is not Python', async () => {
   const { core } = await fixture('native');
   const db = tempDb();
   assertOneLineError(runCli(['ingest', core, '--db', db]), /core\.\d+: not a Python process \(\/(usr\/)?bin\/sleep\)/);
+  assert.equal(dumpCount(db), 0);
+});
+
+test('a core of PyPy: one line naming it and the CPython versions coroner reads', async (t) => {
+  const m = await allFixtureCores();
+  const pypy = m.cores.find((c) => c.workload === 'pypy');
+  if (!pypy) {
+    const why = m.unmade?.find((u) => u.workload === 'pypy')?.reason ?? 'no PyPy core among the fixture cores';
+    console.log(`PyPy core: NOT CHECKED: ${why}`);
+    t.skip(why);
+    return;
+  }
+  const db = tempDb();
+  const r = runCli(['ingest', pypy.core, ...ingestArgsOf(pypy), '--db', db]);
+  assertOneLineError(r, new RegExp(`core\\.\\d+: PyPy \\(\\S*pypy\\S*\\) is not supported \\(supported: ${readableVersions().join(', ').replace(/\./g, '\\.')}\\)`));
   assert.equal(dumpCount(db), 0);
 });
 

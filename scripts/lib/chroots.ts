@@ -25,6 +25,8 @@ export interface ChrootSpec {
 export const CHROOTS: Record<string, ChrootSpec> = {
   bullseye: { name: 'bullseye', suite: 'bullseye', packages: ['python2.7', 'python2.7-dbg', 'python3.9', 'python3.9-dbg', 'libc6-dbg'] },
   trixie: { name: 'trixie', suite: 'trixie', packages: ['python3.13', 'python3.13-dbg', 'libc6-dbg'] },
+  // An interpreter coroner refuses (PyPy), for the test of that one line.
+  pypy: { name: 'pypy', suite: 'trixie', packages: ['pypy3'] },
 };
 
 /** The stamp in a finished chroot: what it was made from, when, in how long. */

@@ -255,23 +255,40 @@ function kernelCore(dir: string, pid: number): string {
   throw new Error(`the kernel wrote no core for pid ${pid} in ${dir} (kernel.core_pattern is "${pattern}"; the crash fixture needs "core")`);
 }
 
-/** A core of a process that is not Python at all (coreutils' sleep). */
-export async function coreOfNativeProcess(outDir: string): Promise<FixtureCore> {
-  const dir = join(outDir, 'native');
+/** A process that is not a fixture workload, cored while it idles. */
+export interface IdleProcess {
+  workload: string;
+  command: string[];
+  env?: Record<string, string>;
+  /** The chroot it runs in (command is then chrootedCommand's), recorded as the core's sysroot. */
+  origin?: Pick<FixtureCore, 'sysroot' | 'debugDir'>;
+  /** A line it prints once it idles; without one, it idles once it first sleeps. */
+  readyLine?: string;
+}
+
+/** The core of an idle process coroner should refuse in one line (coreutils' sleep, PyPy). */
+export async function coreOfIdleProcess(outDir: string, p: IdleProcess): Promise<FixtureCore> {
+  const dir = join(outDir, p.workload);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const child = spawn('/bin/sleep', ['600'], { stdio: 'ignore' });
+  const child = spawn(p.command[0]!, p.command.slice(1), { stdio: ['ignore', 'pipe', 'ignore'], env: p.env ?? process.env });
+  const exited = new Promise((r) => child.once('exit', r));
+  let said = '';
+  child.stdout.on('data', (d: Buffer) => { said += d.toString(); });
   const pid = child.pid!;
+  const sysroot = p.origin?.sysroot ?? null;
   try {
-    await waitFor(() => processState(pid) === 'S', 10_000, 'sleep to start');
-    const written = await gcore(pid, join(dir, 'tmp'));
+    await waitFor(() => (p.readyLine ? said.includes(p.readyLine) : processState(pid) === 'S'), 60_000, `${p.workload} to idle`);
+    const written = await gcore(pid, join(dir, 'tmp'), sysroot);
+    if (sysroot) await rebaseFileNote(written, sysroot);
     const core = join(dir, `core.${pid}`);
     await rename(written, core);
     const truth = `${core}.truth.json`;
-    await writeFile(truth, JSON.stringify({ workload: 'native', pid, checkpoint: 1 }));
-    return { workload: 'native', checkpoint: 1, core, truth, python: null, sysroot: null, debugDir: null };
+    await writeFile(truth, JSON.stringify({ workload: p.workload, pid, checkpoint: 1 }));
+    return { workload: p.workload, checkpoint: 1, core, truth, python: null, sysroot, debugDir: p.origin?.debugDir ?? null };
   } finally {
-    child.kill('SIGKILL');
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
   }
 }
 

@@ -21,7 +21,7 @@ sys.dont_write_bytecode = True
 
 import coroner_layouts  # noqa: E402
 from coroner_layouts import versions  # noqa: E402
-from coroner_mem import BadRead, Memory, field_path_offset, minimal_symbol, symbol_address  # noqa: E402
+from coroner_mem import BadRead, Layout as CStruct, Memory, field_path_offset, minimal_symbol, symbol_address  # noqa: E402
 from coroner_repr import ReprEngine, one_line  # noqa: E402
 
 FORMAT = 1
@@ -84,6 +84,15 @@ def no_debuginfo_message(runtime, major, minor, detail=None):
         path, "is incomplete (%s)" % detail if detail else "not found", base, base)
 
 
+def _free_threaded_objects():
+    """"free-threaded CPython" when the debug info's PyObject is a free-threaded build's (with its
+    owning thread's id, ob_tid), whatever its files are called; else None."""
+    try:
+        return "free-threaded CPython" if CStruct("PyObject").has("ob_tid") else None
+    except gdb.error:
+        return None
+
+
 def _unsupported(which):
     return Fatal("unsupported-version", "%s is not supported (supported: %s)" % (which, coroner_layouts.supported()))
 
@@ -143,6 +152,11 @@ def find_runtime():
 
 def detect(mem, warn):
     """(runtime address, hexversion, version text, Combination); raises Fatal."""
+    # Told first: a free-threaded build has a _PyRuntime that the layouts of its version would
+    # misread, and PyPy has no runtime to find at all.
+    other = versions.other_interpreter(_loaded_file_names()) or _free_threaded_objects()
+    if other:
+        raise _unsupported(other)
     runtime, anchor = find_runtime()
     if runtime is None:
         if symbol_address("Py_Version") is None and symbol_address("Py_InitializeEx") is None:

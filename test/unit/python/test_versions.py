@@ -107,6 +107,24 @@ class FileNames(unittest.TestCase):
         self.assertIsNone(versions.version_from_file_names(["/bin/sleep"]))
 
 
+class OtherInterpreters(unittest.TestCase):
+    def test_named(self):
+        cases = {
+            "/usr/lib/pypy3.10/bin/pypy3.10": "PyPy (pypy3.10)",
+            "/usr/lib/pypy3/bin/libpypy3.10-c.so": "PyPy (libpypy3.10-c.so)",
+            "/usr/bin/pypy": "PyPy (pypy)",
+            "/opt/py/bin/python3.13t": "free-threaded CPython 3.13t",
+            "/opt/py/lib/libpython3.14t.so.1.0": "free-threaded CPython 3.14t",
+        }
+        for path, want in cases.items():
+            self.assertEqual(versions.other_interpreter(["/bin/sleep", path]), want, path)
+
+    def test_cpython_and_others(self):
+        for path in ("/usr/bin/python3.11", "/usr/lib/libpython3.13.so.1.0", "python3.10-dbg", "/usr/bin/pypyr",
+                     "/usr/lib/python3/dist-packages/pypy_helper.so", "python3.13tk", "", None):
+            self.assertIsNone(versions.other_interpreter([path]), repr(path))
+
+
 class Registry(unittest.TestCase):
     def test_pure_modules_need_no_gdb(self):
         for name in ("coroner_layouts", "coroner_layouts.versions", "coroner_layouts.linetable"):

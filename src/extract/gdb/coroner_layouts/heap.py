@@ -32,8 +32,12 @@ class Heap311:
     # and 512; 2.7: 8 and 256). Block sizes are multiples of the alignment up to the threshold.
     PYMALLOC_ALIGNMENT = 16
     PYMALLOC_THRESHOLD = 512
-    # Include/internal/pycore_gc.h (3.8+): _PyObject_GC_IS_TRACKED is _gc_next != 0.
+    # Include/internal/pycore_gc.h (3.8+): _PyObject_GC_IS_TRACKED is _gc_next != 0. Before 3.8:
+    # the gc_refs field, _PyGC_REFS_UNTRACKED (-2) when untracked, shifted left by one bit from
+    # 3.4 on (_PyGC_REFS_SHIFT: bit 0 is the finalized flag of PEP 442).
+    GC_TRACKED_FIELD = "_gc_next"
     GC_UNTRACKED = 0
+    GC_REFS_SHIFT = 0
 
     def __init__(self, layout):
         # Nothing is looked up here: a heap that cannot be described costs the census, not the
@@ -51,7 +55,7 @@ class Heap311:
             "gc_head_size": gc_head.size,
             # Kept while readers move to managed.pre_header_size.
             "pre_header_size": o.MANAGED_PRE_HEADER,
-            "tracked": {"offset": -gc_head.size + gc_head["_gc_next"], "untracked": self.GC_UNTRACKED, "shift": 0},
+            "tracked": self.tracked_rule(gc_head),
             "managed": o.managed_record(),
             "int": o.int_record(),
             "flags": o.flags_record(),
@@ -83,6 +87,10 @@ class Heap311:
             "gc": self.gc_state(warn),
             "glibc": glibc(self.mem, warn),
         }
+
+    def tracked_rule(self, gc_head):
+        return {"offset": -gc_head.size + gc_head[self.GC_TRACKED_FIELD], "untracked": self.GC_UNTRACKED,
+                "shift": self.GC_REFS_SHIFT}
 
     def types(self, warn):
         """Every ready type, found from `object` through tp_subclasses (a dict of weakrefs in 3.11)."""
@@ -234,6 +242,93 @@ class Heap311:
         """The collector's state (struct _gc_runtime_state): in the interpreter state from 3.9 on."""
         interp = self.layout.runtime.interpreters()[0]
         return interp + field_path_offset("PyInterpreterState", "gc")
+
+
+class PymallocFromCore:
+    """pymalloc's alignment and size classes read off the core, for the versions whose builds
+    differ in them (2.7.0-2.7.14 align to 8 with a 256-byte threshold, 2.7.15 on to 16 with 512,
+    bpo-27987; 3.0-3.7 to 8 with 512). They are macros, not in DWARF: the size classes come from
+    the size of usedpools (two pointers a class), the alignment from a used pool (its block size
+    is POOL_SIZE - maxnextoffset, and (szidx + 1) * ALIGNMENT). The class's PYMALLOC_ALIGNMENT and
+    PYMALLOC_THRESHOLD are the defaults when that fails."""
+
+    def pymalloc(self, warn):
+        record = super().pymalloc(warn)
+        if record is None:
+            return None
+        found = self._pymalloc_classes(record)
+        if found is None:
+            warn("pymalloc: its alignment was not found in the core; assuming %d and a threshold of %d"
+                 % (self.PYMALLOC_ALIGNMENT, self.PYMALLOC_THRESHOLD))
+            return record
+        align, classes = found
+        record["alignment"] = align
+        record["size_classes"] = classes
+        record["threshold"] = classes * align
+        record["pool_overhead"] = (record["pool_header"]["size"] + align - 1) & ~(align - 1)
+        return record
+
+    def _pymalloc_classes(self, record):
+        """(ALIGNMENT, number of size classes) read off the core, or None."""
+        try:
+            # usedpools[2 * ((NB_SMALL_SIZE_CLASSES + 7) / 8) * 8]: exact for 32 classes.
+            classes = int(gdb.parse_and_eval("sizeof(usedpools)")) // (2 * 8)
+        except gdb.error:
+            return None
+        mem = self.mem
+        ao = record["arena_object"]
+        ph = record["pool_header"]
+        try:
+            for a in range(min(record["maxarenas"], 64)):
+                arena = record["arenas"] + a * ao["sizeof"]
+                address = mem.u64(arena + ao["address"])
+                if not address:
+                    continue
+                pool = (address + self.POOL_SIZE - 1) & ~(self.POOL_SIZE - 1)
+                end = mem.u64(arena + ao["pool_address"])
+                while pool < end:
+                    if mem.u32(pool + ph["count"]):
+                        size = self.POOL_SIZE - mem.u32(pool + ph["maxnextoffset"])
+                        szidx = mem.u32(pool + ph["szidx"])
+                        if szidx < classes and size > 0 and size % (szidx + 1) == 0:
+                            align = size // (szidx + 1)
+                            if align in (8, 16):
+                                return align, classes
+                    pool += self.POOL_SIZE
+        except BadRead:
+            return None
+        return None
+
+
+class StaticCollector:
+    """The collector's state in statics of Modules/gcmodule.c (generations, garbage, enabled,
+    collecting) as before 3.7 gathered it in _PyRuntime.gc."""
+
+    def gc_state(self, warn):
+        mem = self.mem
+        gens_at = minimal_symbol("generations")
+        garbage_at = minimal_symbol("garbage")
+        enabled_at = minimal_symbol("enabled")
+        collecting_at = minimal_symbol("collecting")
+        if gens_at is None:
+            warn("gc: the collector's generations were not found")
+            return None
+        try:
+            gen = CStruct("struct gc_generation")
+            heads = []
+            for i in range(GC_GENERATIONS):
+                g = gens_at + i * gen.size
+                heads.append({"head": g + gen["head"], "threshold": mem.i32(g + gen["threshold"]), "count": mem.i32(g + gen["count"])})
+            return {
+                "enabled": mem.i32(enabled_at) != 0 if enabled_at is not None else True,
+                "collecting": mem.i32(collecting_at) != 0 if collecting_at is not None else False,
+                "generations": heads,
+                "permanent": 0,  # no permanent generation before 3.7 (gc.freeze)
+                "garbage": mem.u64(garbage_at) if garbage_at is not None else 0,
+            }
+        except (BadRead, KeyError, gdb.error) as e:
+            warn("gc: cannot read the collector's state: %s" % e)
+            return None
 
 
 def glibc(mem, warn):

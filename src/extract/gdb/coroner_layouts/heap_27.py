@@ -13,25 +13,21 @@ blocks are the record's static_regions.
 """
 import gdb
 
-from coroner_layouts.heap import GC_GENERATIONS, LAYOUT_VERSION, MAX_TYPES, Heap311, glibc
+from coroner_layouts.heap import LAYOUT_VERSION, MAX_TYPES, Heap311, PymallocFromCore, StaticCollector, glibc
 from coroner_mem import BadRead, Layout as CStruct, address_of, minimal_symbol, u64_at
 
 MAX_BLOCKS = 1 << 22  # int/float blocks followed on one list (4 GB of them)
 PROBE_BLOCKS = 1000  # blocks looked at to tell the int list from the float list
 
 
-class Heap27(Heap311):
+class Heap27(StaticCollector, PymallocFromCore, Heap311):
     ARENA_SIZE = 256 << 10
     POOL_SIZE = 4 << 10
-    # Objects/obmalloc.c of 2.7.0-2.7.14: ALIGNMENT 8, SMALL_REQUEST_THRESHOLD 256. 2.7.15 on
-    # (bpo-27987) align to 16 on 64-bit builds and raise the threshold to 512: the same 32 size
-    # classes. Neither is in DWARF (macros), so pymalloc() reads them off the core: the size
-    # classes from the size of usedpools (two pointers a class), the alignment from a used pool
-    # (its block size is POOL_SIZE - maxnextoffset, and (szidx + 1) * ALIGNMENT). These are the
-    # defaults when that fails.
+    # Objects/obmalloc.c: read off the core (PymallocFromCore); these are 2.7.15's.
     PYMALLOC_ALIGNMENT = 16
     PYMALLOC_THRESHOLD = 512
-    # Include/objimpl.h of 2.7: _PyGC_REFS_UNTRACKED
+    # Include/objimpl.h of 2.7: gc_refs is _PyGC_REFS_UNTRACKED, unshifted
+    GC_TRACKED_FIELD = "gc_refs"
     GC_UNTRACKED = -2
     # The block lists of Objects/intobject.c and Objects/floatobject.c: (struct, its element type).
     BLOCKS = (("PyIntBlock", "PyInt_Type", "PyIntObject"), ("PyFloatBlock", "PyFloat_Type", "PyFloatObject"))
@@ -46,7 +42,7 @@ class Heap27(Heap311):
             "object": {"refcnt": o.ob["ob_refcnt"], "type": o.ob["ob_type"], "size": o.var["ob_size"]},
             "gc_head_size": gc_head.size,
             "pre_header_size": 0,
-            "tracked": {"offset": -gc_head.size + gc_head["gc_refs"], "untracked": self.GC_UNTRACKED, "shift": 0},
+            "tracked": self.tracked_rule(gc_head),
             "managed": o.managed_record(),
             "int": o.int_record(),
             "flags": o.flags_record(),
@@ -177,79 +173,6 @@ class Heap27(Heap311):
             except BadRead:
                 continue
         return None
-
-    def pymalloc(self, warn):
-        record = Heap311.pymalloc(self, warn)
-        if record is None:
-            return None
-        found = self._pymalloc_classes(record)
-        if found is None:
-            warn("pymalloc: its alignment was not found in the core; assuming %d and a threshold of %d"
-                 % (self.PYMALLOC_ALIGNMENT, self.PYMALLOC_THRESHOLD))
-            return record
-        align, classes = found
-        record["alignment"] = align
-        record["size_classes"] = classes
-        record["threshold"] = classes * align
-        record["pool_overhead"] = (record["pool_header"]["size"] + align - 1) & ~(align - 1)
-        return record
-
-    def _pymalloc_classes(self, record):
-        """(ALIGNMENT, number of size classes) read off the core, or None."""
-        try:
-            # usedpools[2 * ((NB_SMALL_SIZE_CLASSES + 7) / 8) * 8]: exact for 32 classes.
-            classes = int(gdb.parse_and_eval("sizeof(usedpools)")) // (2 * 8)
-        except gdb.error:
-            return None
-        mem = self.mem
-        ao = record["arena_object"]
-        ph = record["pool_header"]
-        try:
-            for a in range(min(record["maxarenas"], 64)):
-                arena = record["arenas"] + a * ao["sizeof"]
-                address = mem.u64(arena + ao["address"])
-                if not address:
-                    continue
-                pool = (address + self.POOL_SIZE - 1) & ~(self.POOL_SIZE - 1)
-                end = mem.u64(arena + ao["pool_address"])
-                while pool < end:
-                    if mem.u32(pool + ph["count"]):
-                        size = self.POOL_SIZE - mem.u32(pool + ph["maxnextoffset"])
-                        szidx = mem.u32(pool + ph["szidx"])
-                        if szidx < classes and size > 0 and size % (szidx + 1) == 0:
-                            align = size // (szidx + 1)
-                            if align in (8, 16):
-                                return align, classes
-                    pool += self.POOL_SIZE
-        except BadRead:
-            return None
-        return None
-
-    def gc_state(self, warn):
-        mem = self.mem
-        gens_at = minimal_symbol("generations")
-        garbage_at = minimal_symbol("garbage")
-        enabled_at = minimal_symbol("enabled")
-        collecting_at = minimal_symbol("collecting")
-        if gens_at is None:
-            warn("gc: the collector's generations were not found")
-            return None
-        try:
-            gen = CStruct("struct gc_generation")
-            heads = []
-            for i in range(GC_GENERATIONS):
-                g = gens_at + i * gen.size
-                heads.append({"head": g + gen["head"], "threshold": mem.i32(g + gen["threshold"]), "count": mem.i32(g + gen["count"])})
-            return {
-                "enabled": mem.i32(enabled_at) != 0 if enabled_at is not None else True,
-                "collecting": mem.i32(collecting_at) != 0 if collecting_at is not None else False,
-                "generations": heads,
-                "permanent": 0,  # 2.7 has no permanent generation (gc.freeze is 3.7's)
-                "garbage": mem.u64(garbage_at) if garbage_at is not None else 0,
-            }
-        except (BadRead, KeyError, gdb.error) as e:
-            warn("gc: cannot read the collector's state: %s" % e)
-            return None
 
 
 def _dict_get(objects, d, name):

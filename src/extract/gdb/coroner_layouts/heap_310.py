@@ -1,4 +1,4 @@
-"""Where the heap is before 3.11, for the census (read on 3.9).
+"""Where the heap is from 3.6 to 3.10, for the census (read on 3.9).
 
 What differs from 3.11:
 - no static objects block (_PyRuntime.global_objects is 3.11's): from 3.9 on, the small ints,
@@ -11,11 +11,13 @@ What differs from 3.11:
   POOL_SIZE 1 << 12); 3.10 on a 64-bit build already has 3.11's radix tree and its 1 MiB arenas
   of 16 KiB pools. Alignment 16 and threshold 512 from 3.8 on, as 3.11.
 - the collector's state: interp->gc from 3.9 on (as 3.11), _PyRuntime.gc in 3.8.
-The 16-byte PyGC_Head, tracked when _gc_next is not 0, is 3.8's on.
+The 16-byte PyGC_Head, tracked when _gc_next is not 0, is 3.8's on. Before it is a 32-byte union
+(with a long double) whose gc_refs, shifted by one bit, is -2 for an untracked object; pymalloc
+aligns to 8 (PymallocFromCore reads it).
 """
 import gdb
 
-from coroner_layouts.heap import Heap311
+from coroner_layouts.heap import Heap311, PymallocFromCore, StaticCollector
 from coroner_mem import field_path_offset
 
 
@@ -45,3 +47,16 @@ class Heap38(Heap39):
 
     def _gc_address(self):
         return self.layout.runtime_addr + field_path_offset("_PyRuntimeState", "gc")
+
+
+class Heap37(PymallocFromCore, Heap38):
+    """3.7 (checked on a pyenv 3.7.16 core): 3.8's small ints and collector state, 2.7's kind of
+    GC head."""
+    PYMALLOC_ALIGNMENT = 8
+    GC_TRACKED_FIELD = "gc_refs"
+    GC_UNTRACKED = -2
+    GC_REFS_SHIFT = 1
+
+
+class Heap36(StaticCollector, Heap37):
+    """3.6 (checked on a pyenv 3.6.15 core): 3.7's heap, the collector's state in statics."""

@@ -9,7 +9,7 @@ import struct
 import gdb
 
 from coroner_layouts import versions
-from coroner_mem import BadRead, Layout as CStruct, field_path_offset
+from coroner_mem import BadRead, Layout as CStruct, field_path_offset, minimal_symbol
 
 MAX_ARGS = 4096
 WCHAR = 4  # wchar_t on Linux
@@ -72,6 +72,25 @@ class Names:
             return self._wide_string_list(interp + field_path_offset("PyInterpreterState", self.ARGV_PATH))
         except (BadRead, IndexError, gdb.error, UnicodeError) as e:
             warn("cannot read the command line (sys.orig_argv): %s" % e)
+            return None
+
+    def _static_argv(self, warn, read_string):
+        """The C argv main() got, as Py_GetArgcArgv keeps it in the statics orig_argc/orig_argv of
+        Modules/main.c (2.7 to 3.7: no PyConfig keeps it), each string read by read_string."""
+        mem = self.mem
+        argc_at = minimal_symbol("orig_argc")
+        argv_at = minimal_symbol("orig_argv")
+        if argc_at is None or argv_at is None:
+            warn("cannot read the command line: the symbols orig_argc/orig_argv were not found")
+            return None
+        try:
+            argc = mem.i32(argc_at)
+            argv = mem.u64(argv_at)
+            if not 0 < argc < MAX_ARGS or not argv:
+                return None
+            return [read_string(a) for a in mem.ptrs(argv, argc)]
+        except (BadRead, UnicodeError) as e:
+            warn("cannot read the command line (orig_argv): %s" % e)
             return None
 
     def _wide_string_list(self, lst):

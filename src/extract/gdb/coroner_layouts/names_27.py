@@ -3,9 +3,6 @@ whose Thread objects keep the name as _Thread__name), the command line (Py_GetAr
 orig_argc/orig_argv in Modules/main.c: the C argv, byte strings) and sys.hexversion (Names)."""
 
 from coroner_layouts.names import Names
-from coroner_mem import BadRead, minimal_symbol
-
-MAX_ARGS = 4096
 
 
 class Names27(Names):
@@ -25,19 +22,5 @@ class Names27(Names):
         return self.objects.text_value(addr)
 
     def argv(self, warn):
-        """The C argv main() got, as Py_GetArgcArgv keeps it (2.7 has no sys.orig_argv)."""
-        mem = self.mem
-        argc_at = minimal_symbol("orig_argc")
-        argv_at = minimal_symbol("orig_argv")
-        if argc_at is None or argv_at is None:
-            warn("cannot read the command line: the symbols orig_argc/orig_argv were not found")
-            return None
-        try:
-            argc = mem.i32(argc_at)
-            argv = mem.u64(argv_at)
-            if not 0 < argc < MAX_ARGS or not argv:
-                return None
-            return [mem.cstring(a, 1 << 16) for a in mem.ptrs(argv, argc)]
-        except BadRead as e:
-            warn("cannot read the command line (orig_argv): %s" % e)
-            return None
+        """The C argv main() got (2.7 has no sys.orig_argv): byte strings."""
+        return self._static_argv(warn, lambda a: self.mem.cstring(a, 1 << 16))

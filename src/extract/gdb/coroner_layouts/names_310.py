@@ -1,4 +1,4 @@
-"""Thread names, command line and version of 3.8 to 3.10: as 3.11 (names.py), except where the
+"""Thread names, command line and version of 3.6 to 3.10: as 3.11 (names.py), except where the
 original command line is kept. 3.9 has it in the interpreter's PyConfig as _orig_argv (3.10
 renamed it orig_argv, as 3.11 keeps it); 3.8's PyConfig does not keep it, but Py_GetArgcArgv's
 static PyWideStringList orig_argv in Python/initconfig.c does (checked on a 3.8.18 core).
@@ -25,3 +25,12 @@ class Names38(Names):
         except (BadRead, gdb.error, UnicodeError) as e:
             warn("cannot read the command line (orig_argv): %s" % e)
             return None
+
+
+class Names37(Names):
+    """3.6 and 3.7 (checked on pyenv 3.6.15 and 3.7.16 cores): no PyConfig keeps the command line;
+    Modules/main.c keeps main()'s wide-string argv in the statics orig_argc/orig_argv, as 2.7 kept
+    its byte strings."""
+
+    def argv(self, warn):
+        return self._static_argv(warn, self._wide_string)

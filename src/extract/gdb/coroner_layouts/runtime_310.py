@@ -1,13 +1,18 @@
-"""The runtime of 3.8 to 3.10: interpreters, thread states, the GIL.
+"""The runtime of 3.6 to 3.10: interpreters, thread states, the GIL.
 
 What differs from 3.11: an interpreter's thread states start at tstate_head (3.11 keeps them in
 threads.head), and a thread state has no native_thread_id (3.11 added it), only thread_id, the
 pthread_t. The LWP is read from glibc's struct pthread at that address (its tid) when the C
 library's debug info describes it; otherwise it is 0, and the extractor matches the thread by
 its pthread_t (gdb's thread handle). The GIL is _PyRuntime.ceval.gil as in 3.11.
+
+3.6 has no _PyRuntime (3.7 gathered it): its interpreters hang off the static interp_head as in
+2.7, and the GIL is the statics gil_locked and gil_last_holder of Python/ceval_gil.h (atomics
+whose value is their first member).
 """
 from coroner_layouts.runtime import PthreadLwp, Runtime311
-from coroner_mem import Layout as CStruct, field_path_offset
+from coroner_layouts.runtime_27 import Runtime27
+from coroner_mem import BadRead, Layout as CStruct, field_path_offset, minimal_symbol
 
 
 class Runtime310(PthreadLwp, Runtime311):
@@ -23,3 +28,17 @@ class Runtime310(PthreadLwp, Runtime311):
         self.is_ = CStruct("PyInterpreterState")
         self.threads_head = field_path_offset("PyInterpreterState", self.THREADS_HEAD)
         self.ts = CStruct("PyThreadState")
+
+
+class Runtime36(Runtime27):
+    """3.6 (checked on a pyenv 3.6.15 core): 2.7's anchor and thread states, the 3.x GIL."""
+
+    def gil(self):
+        locked_at, holder_at = minimal_symbol("gil_locked"), minimal_symbol("gil_last_holder")
+        if locked_at is None or holder_at is None:
+            raise BadRead(0, 0)
+        locked = self.mem.i32(locked_at)
+        holder = self.mem.u64(holder_at)
+        if holder % 8 or holder >= self.mem.MAX_ADDR:
+            raise BadRead(holder, 0)
+        return bool(locked), holder

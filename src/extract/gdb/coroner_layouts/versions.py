@@ -99,3 +99,23 @@ def version_from_file_names(paths):
         if v:
             return v
     return None
+
+
+# Interpreters coroner does not read, told by their files: PyPy (pypy3.10, libpypy3.10-c.so) and
+# free-threaded CPython builds (python3.13t, libpython3.13t.so), whose objects have another header.
+_PYPY = re.compile(r"^(?:lib)?pypy(\d(?:\.\d{1,2})?)?(?:-c)?(?:\.so|$)")
+_FREE_THREADED = re.compile(r"^(?:lib)?python(\d)\.(\d{1,2})t(?![a-z\d])")
+
+
+def other_interpreter(paths):
+    """What to call the interpreter of a process whose files name one coroner does not read
+    ("PyPy (pypy3.10)", "free-threaded CPython 3.13t"), or None."""
+    for p in paths:
+        name = os.path.basename(p or "")
+        m = _PYPY.match(name)
+        if m:
+            return "PyPy (%s)" % name
+        m = _FREE_THREADED.match(name)
+        if m:
+            return "free-threaded CPython %s.%st" % (m.group(1), m.group(2))
+    return None
