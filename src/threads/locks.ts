@@ -198,7 +198,7 @@ export function lockFindings(threads: Thread[]): Finding[] {
       title: `${rest.length} thread${rest.length > 1 ? 's' : ''} wait${rest.length > 1 ? '' : 's'} on a lock`,
       detail:
         `${rest.map((t) => t.name ?? `LWP ${t.tid}`).join(', ')} ${rest.length > 1 ? 'are' : 'is'} blocked, but ` +
-        `${runnable.map((t) => `${t.name ?? `LWP ${t.tid}`} (${t.state})`).join(', ')} can still run and release ${rest.length > 1 ? 'them' : 'it'}: not a deadlock.`,
+        `${runnable.map((t) => `${t.name ?? `LWP ${t.tid}`} (${t.state})`).join(', ')} can still run and ${rest.some((t) => t.waitsOn?.condition != null) ? 'release or notify' : 'release'} ${rest.length > 1 ? 'them' : 'it'}: not a deadlock.`,
       evidence,
       remedy: 'Nothing to do if the wait is expected; a wait that lasts across several dumps points at a lock held too long.',
       threads: rest.map((t) => t.tid),

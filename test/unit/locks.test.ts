@@ -51,6 +51,7 @@ test('a lock held through a Condition names the holder; a released one (Conditio
   const [f] = lockFindings([gaveUp, waiter, thread(3, 'main', 'sleeping', null)]);
   assert.equal(f?.kind, 'lock-wait');
   assert.ok(f.evidence.some((e) => /gave-up .* waits on Condition 0x7f0000003000 .* to be notified/.test(e)), f.evidence.join('\n'));
+  assert.match(f.detail, /can still run and release or notify/);
 });
 
 test('without a with block, a Lock referenced by another thread\'s frame is its likely holder', () => {
