@@ -80,7 +80,7 @@ for (const py of await analyzedPythons()) {
     assert.match(text, /owner recorded in the RLock/, 'the RLock cycle is shown with its owners');
   });
 
-  test(`lock orders [python ${py.id}]: each lock-order deadlock (globals, attributes, closures, mixed, RLocks, a Condition) names its two threads and the holders with certainty, while other threads run`, async () => {
+  test(`lock orders [python ${py.id}]: each lock-order deadlock (globals, attributes, closures, mixed, RLocks, a Condition, a @contextmanager) names its two threads and the holders with certainty, while other threads run`, async () => {
     const core = await coreOf(py.id, 'lock_orders');
     const truth = truthOf(core);
     const db = ingestFresh([core.core], core.ingestArgs);
@@ -117,6 +117,8 @@ for (const py of await analyzedPythons()) {
     }
     const rlock = byName('rlock-ab').held_locks[0]!;
     assert.equal(rlock.kind, 'rlock');
+    const managed = byName('managed-fwd').held_locks[0]!;
+    assert.match(managed.how, /through holding\(\)/, `held through the @contextmanager: ${managed.how}`);
     const cond = byName('cond-first').held_locks[0]!;
     assert.ok(cond.condition !== null && /through Condition/.test(cond.how), `held through the Condition: ${cond.how}`);
     // The Condition waiter gave its lock up: it holds nothing, and waits to be notified.

@@ -39,7 +39,7 @@ export function dumpJson(d: Dump): object {
       holds_gil: t.holdsGil,
       waits_on: t.waitsOn && { ...t.waitsOn, held_by: holderJson(holderOf(t, d.threads)) },
       held_locks: locksHeldBy(t, d.threads).map((h) => ({
-        address: h.address, kind: h.kind, frame: h.frame && t.pythonFrames.indexOf(h.frame), condition: h.condition, released: h.released,
+        address: h.address, kind: h.kind, frame: h.frame && t.pythonFrames.indexOf(h.frame), condition: h.condition, context: h.context, released: h.released,
         how: h.how, wanted_by: h.wantedBy.map((o) => ({ tid: o.tid, name: o.name })),
       })),
       python_frames: t.pythonFrames.map((f) => ({

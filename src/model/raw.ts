@@ -121,7 +121,7 @@ export interface RawThread {
   held_locks?: RawHeldLock[] | null;
 }
 
-/** A lock a `with` block holds: the lock's own (`with lock:`) or a Condition's (`with cond:`). */
+/** A lock a `with` block holds: the lock's own (`with lock:`), a Condition's (`with cond:`), or one a @contextmanager holds (`with locked():`). */
 export interface RawHeldLock {
   /** The lock object (_thread.lock, _thread.RLock; 2.7: thread.lock, threading._RLock). */
   address: number;
@@ -131,6 +131,8 @@ export interface RawHeldLock {
   frame: number;
   /** The Condition the with statement names, whose lock this is; null for the lock itself. */
   condition: number | null;
+  /** The @contextmanager function whose generator, paused at its yield, holds it in a with block of its own; null when none. Absent in older documents. */
+  context?: string | null;
   /** Whether the thread gave it up while it waits in that Condition's wait() (it takes it again when notified). */
   released: boolean;
 }
@@ -351,7 +353,7 @@ const THREAD: Shape = {
   native_frames: [{ function: nullable('string'), library: nullable('string'), file: nullable('string'), line: nullable('number'), pc: 'number' }],
   python_frames: [{ function: 'string', file: 'string', line: 'number', native_index: 'number', is_entry: 'boolean', locals: [{ name: 'string', kind: 'string', repr: 'string' }] }],
   waits_on: nullable({ kind: 'string', address: 'number', owner_ident: nullable('number'), count: nullable('number'), condition: nullable('number') }),
-  held_locks: nullable([{ address: 'number', kind: 'string', frame: 'number', condition: nullable('number'), released: 'boolean' }]),
+  held_locks: nullable([{ address: 'number', kind: 'string', frame: 'number', condition: nullable('number'), context: nullable('string'), released: 'boolean' }]),
 };
 
 const FUTURE: Shape = { address: 'number', type: 'string', kind: 'string', state: nullable('string'), children: nullable(['any']) };

@@ -134,6 +134,8 @@ export interface HeldLock {
   frame: number;
   /** The Condition the with statement names (the lock is its lock), or null. */
   condition: number | null;
+  /** The @contextmanager function the with statement calls, whose own with block holds the lock, or null (absent in dumps stored before). */
+  context?: string | null;
   /** Given up while the thread waits in that Condition's wait(): held again once notified. */
   released: boolean;
 }

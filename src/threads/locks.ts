@@ -36,7 +36,8 @@ function waitName(t: Thread): string {
 /** Where a held lock's with block is, in words: "a with block at x.py:3 in f (through Condition 0x...)". */
 export function heldWhere(t: Thread, h: HeldLock): string {
   const f = t.pythonFrames[h.frame];
-  return `a with block${f ? ` at ${frameWhere(f)}` : ''}${h.condition !== null ? ` (through Condition ${hex(h.condition)})` : ''}`;
+  const through = [h.context ? `${h.context}()` : null, h.condition !== null ? `Condition ${hex(h.condition)}` : null].filter(Boolean);
+  return `a with block${f ? ` at ${frameWhere(f)}` : ''}${through.length ? ` (through ${through.join(', ')})` : ''}`;
 }
 
 /** The locks a thread's with blocks hold now: not those it gave up while waiting in Condition.wait. */
@@ -98,6 +99,8 @@ export interface HeldView {
   /** The frame whose with block holds it; null for an RLock known only by its recorded owner. */
   frame: PythonFrame | null;
   condition: number | null;
+  /** The @contextmanager function through which the with block holds it, or null. */
+  context: string | null;
   released: boolean;
   /** "a with block at x.py:3 in f", "its recorded owner (RLock acquired without a with block)" */
   how: string;
@@ -108,13 +111,13 @@ export interface HeldView {
 export function locksHeldBy(t: Thread, threads: Thread[]): HeldView[] {
   const wanting = (address: number): Thread[] => threads.filter((o) => o !== t && o.waitsOn?.address === address && o.waitsOn.condition === null);
   const out: HeldView[] = t.heldLocks.map((h) => ({
-    address: h.address, kind: h.kind, frame: t.pythonFrames[h.frame] ?? null, condition: h.condition, released: h.released,
+    address: h.address, kind: h.kind, frame: t.pythonFrames[h.frame] ?? null, condition: h.condition, context: h.context ?? null, released: h.released,
     how: heldWhere(t, h), wantedBy: h.released ? [] : wanting(h.address),
   }));
   for (const o of threads) {
     const w = o.waitsOn;
     if (o === t || !w || w.kind !== 'rlock' || !t.ident || w.ownerIdent !== t.ident || out.some((h) => h.address === w.address)) continue;
-    out.push({ address: w.address, kind: w.kind, frame: null, condition: null, released: false, how: 'its recorded owner (acquired without a with block)', wantedBy: wanting(w.address) });
+    out.push({ address: w.address, kind: w.kind, frame: null, condition: null, context: null, released: false, how: 'its recorded owner (acquired without a with block)', wantedBy: wanting(w.address) });
   }
   return out;
 }

@@ -39,6 +39,7 @@ class Frames39(FrameObjectChain):
         self.fo = CStruct("PyFrameObject")
         self.co = CStruct("PyCodeObject")
         self.tb = CStruct("PyTryBlock")
+        self._gen = None  # PyGenObject, looked up when a with block's manager is a generator's
         self.line_table_field = "co_lnotab"
         self._codes = {}
         self._lines = {}
@@ -56,6 +57,17 @@ class Frames39(FrameObjectChain):
             "locals": self._locals(frame, info),
             "block_values": self._block_values(raw),
         }
+
+    def generator_blocks(self, gen):
+        """(function name, block values) of a generator's frame (a @contextmanager's paused at its
+        yield); a finished generator has no frame (gi_frame is NULL): (None, [])."""
+        if self._gen is None:
+            self._gen = CStruct("PyGenObject")
+        frame = self.mem.u64(gen + self._gen["gi_frame"])
+        if not frame:
+            return None, []
+        raw = self.mem.read(frame, self.frame_size())
+        return self._code(u64_at(raw, self.fo["f_code"]))["name"], self._block_values(raw)
 
     def _block_values(self, raw):
         """The value-stack object just under each block on the frame's block stack, outermost

@@ -10,6 +10,8 @@ method `__exit__` of a threading.Condition (whose lock is its _lock). A Conditio
 its lock up until it is notified: a lock held through a Condition that an inner frame waits on
 is marked released. Objects of other kinds are not locks this reads (a user's context manager).
 """
+import struct
+
 import gdb
 
 from coroner_mem import BadRead, Layout as CStruct, address_of
@@ -24,6 +26,10 @@ class Locks:
     PY_LOCK_CLASSES = {"_PyRLock": "rlock"}
     # Python classes (threading.py) whose `with` holds another lock: the attribute it is in.
     CONDITION_CLASSES = {"Condition": "_lock"}
+    # contextlib's manager of a @contextmanager function, and the attribute with its generator:
+    # the generator, paused at its yield, may be inside with blocks of its own.
+    GENERATOR_MANAGERS = {"_GeneratorContextManager": "gen"}
+    MAX_NESTED_MANAGERS = 8
     # Where a Condition's wait() runs, and the local it keeps the lock it blocks on in.
     THREADING_FILE = "threading.py"
     CONDITION_WAITS = ("wait", "wait_for")
@@ -32,6 +38,7 @@ class Locks:
     def __init__(self, layout):
         self.mem = layout.mem
         self.objects = layout.objects
+        self.frames = layout.frames
         self._rlock = None  # looked up on the first RLock wait: most cores have none
         self._methods = None  # looked up on the first block value: most frames have none
 
@@ -100,34 +107,47 @@ class Locks:
         info = self.objects.type_info(self.mem.u64(addr + self.objects.ob["ob_type"]))
         return info[1] if info is not None and info[0] == "instance" else None
 
-    def held(self, value):
-        """{"address", "kind", "condition"} of the lock a with block holds, from the value it
-        keeps on the stack (its bound __exit__); None for any other value."""
+    def held(self, value, depth=0):
+        """[{"address", "kind", "condition", "context"}] of the locks a with block holds, from the
+        value it keeps on the stack (its bound __exit__): the lock itself, a Condition's lock, or
+        those of the with blocks a @contextmanager's generator is paused in (context: the
+        generator's function). [] for any other value."""
         try:
             owner = self.exit_self(value)
             if not owner:
-                return None
+                return []
             kind = self.lock_kind(owner)
             if kind:
-                return {"address": owner, "kind": kind, "condition": None}
-            attr = self.CONDITION_CLASSES.get(self._class_name(owner))
+                return [{"address": owner, "kind": kind, "condition": None, "context": None}]
+            cls = self._class_name(owner)
+            attr = self.CONDITION_CLASSES.get(cls)
             if attr:
                 lock = self.objects.instance_attr(owner, attr)
                 kind = lock and self.lock_kind(lock)
-                if kind:
-                    return {"address": lock, "kind": kind, "condition": owner}
-        except (BadRead, ValueError, UnicodeError):
+                return [{"address": lock, "kind": kind, "condition": owner, "context": None}] if kind else []
+            attr = self.GENERATOR_MANAGERS.get(cls)
+            if attr and depth < self.MAX_NESTED_MANAGERS:
+                gen = self.objects.instance_attr(owner, attr)
+                name, values = self.frames.generator_blocks(gen) if gen else (None, [])
+                out = []
+                for inner in values:
+                    for h in self.held(inner, depth + 1):
+                        h["context"] = h["context"] or name
+                        out.append(h)
+                return out
+        except (BadRead, ValueError, UnicodeError, struct.error):
             pass
-        return None
+        return []
 
     def held_locks(self, frames):
-        """[{"address", "kind", "frame", "condition", "released"}] of a thread's Python frames
-        (innermost first, as the frames feature gives them), innermost frame first."""
+        """[{"address", "kind", "frame", "condition", "context", "released"}] of a thread's Python
+        frames (innermost first, as the frames feature gives them), innermost frame first."""
         out = []
         for index, fr in enumerate(frames):
             for value in fr.get("block_values") or ():
-                h = self.held(value)
-                if h and not any(o["address"] == h["address"] and o["frame"] == index for o in out):
+                for h in self.held(value):
+                    if any(o["address"] == h["address"] and o["frame"] == index for o in out):
+                        continue
                     h["frame"] = index
                     h["released"] = bool(h["condition"]) and any(
                         self._condition_wait_frame(inner, h["condition"]) for inner in frames[:index])

@@ -13,6 +13,7 @@ class Locks27(Locks):
     LOCK_TYPES = {"thread.lock": "lock"}
     PY_LOCK_CLASSES = {"_RLock": "rlock"}
     CONDITION_CLASSES = {"_Condition": "_Condition__lock"}
+    GENERATOR_MANAGERS = {"GeneratorContextManager": "gen"}
 
     def python_wait(self, wait, frames):
         """The wait of a thread whose innermost Python frame is _RLock.acquire on the lock it
