@@ -6,7 +6,9 @@ C function it blocks in (Modules/_threadmodule.c).
 Held locks: the lock behind each `with` block a frame is in. The frames feature gives the objects
 a with block keeps on the value stack (block_values); the one that is a with block's is its
 bound __exit__: a builtin method whose self is a _thread.lock or _thread.RLock, or a Python
-method `__exit__` of a threading.Condition (whose lock is its _lock). A Condition's wait() gives
+method `__exit__` of a threading.Condition (whose lock is its _lock) or of contextlib's manager of
+a @contextmanager (whose generator, paused at its yield, may hold locks in with blocks of its
+own: the frames feature gives their values as it gives a frame's). A Condition's wait() gives
 its lock up until it is notified: a lock held through a Condition that an inner frame waits on
 is marked released. Objects of other kinds are not locks this reads (a user's context manager).
 """

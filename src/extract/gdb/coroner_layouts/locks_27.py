@@ -8,8 +8,9 @@ from coroner_mem import BadRead
 
 
 class Locks27(Locks):
-    """Held locks as 3.x reads them, with 2.7's names: thread.lock, threading._RLock, and
-    threading._Condition, whose lock is the private __lock (_Condition__lock)."""
+    """Held locks as 3.x reads them, with 2.7's names: thread.lock, threading._RLock,
+    threading._Condition, whose lock is the private __lock (_Condition__lock), and
+    contextlib.GeneratorContextManager."""
     LOCK_TYPES = {"thread.lock": "lock"}
     PY_LOCK_CLASSES = {"_RLock": "rlock"}
     CONDITION_CLASSES = {"_Condition": "_Condition__lock"}
