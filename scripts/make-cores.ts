@@ -59,7 +59,9 @@ const IN_CHROOT = `/coroner-fixtures-${process.pid}`;
 /** How each workload's cores are taken (default: it stops itself and gcore dumps it). */
 const MODES: Record<string, Pick<WorkloadRun, 'mode' | 'settleMs'>> = {
   deadlock: { mode: 'settle', settleMs: 700 },
+  lock_orders: { mode: 'settle', settleMs: 700 },
   crash: { mode: 'crash' },
+  crash_segv: { mode: 'crash' },
 };
 
 /** The workloads given CORONER_TRUTH_LAYOUT (scripts/lib/pythons.ts truthLayout()); the others' environment is left as it was. */

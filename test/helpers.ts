@@ -142,7 +142,21 @@ export interface Truth {
   executable: string;
   argv: string[];
   threads: TruthThread[];
-  expect: { states?: Record<string, string>; findings?: string[]; absent_findings?: string[]; deadlocked?: string[]; depth?: number };
+  expect: {
+    states?: Record<string, string>; findings?: string[]; absent_findings?: string[]; deadlocked?: string[]; depth?: number;
+    /** Threads deadlocked two by two. */
+    deadlock_pairs?: [string, string][];
+    /** id() of the locks each thread's with blocks hold, of the lock each waits on. */
+    holds?: Record<string, number[]>;
+    waits?: Record<string, number>;
+    /** id() of the locks a thread's with blocks took and gave up in Condition.wait. */
+    released?: Record<string, number[]>;
+    /** id() of the Condition each thread waits in. */
+    condition_waits?: Record<string, number>;
+    signal?: string;
+    crashing_thread?: string;
+  };
+  extra?: Record<string, unknown>;
 }
 
 export function truthOf(core: FixtureCore): Truth {
@@ -201,12 +215,33 @@ export interface ShownDump {
     state: string;
     state_detail: string;
     holds_gil: boolean;
+    waits_on: ShownWait | null;
+    held_locks: ShownHeldLock[];
     python_frames: { function: string; file: string; line: number; native_index: number; locals: Record<string, string> }[];
     native_frames: { function: string | null; library: string | null; file: string | null; line: number | null }[];
   }[];
   census: unknown[];
   memory: object;
-  findings: { kind: string; severity: string; title: string; detail: string; evidence: string[] }[];
+  findings: { kind: string; severity: string; title: string; detail: string; evidence: string[]; threads?: number[] }[];
+}
+
+export interface ShownWait {
+  kind: string;
+  address: number;
+  ownerIdent: number | null;
+  count: number | null;
+  condition: number | null;
+  held_by: { tid: number; name: string | null; certain: boolean; how: string } | null;
+}
+
+export interface ShownHeldLock {
+  address: number;
+  kind: string;
+  frame: number | null;
+  condition: number | null;
+  released: boolean;
+  how: string;
+  wanted_by: { tid: number; name: string | null }[];
 }
 
 export function showJson(db: string, ref: string): ShownDump {

@@ -2,7 +2,7 @@
 // before the core was taken: names, every Python frame's function/file/line, locals, states, findings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzedPythons, coreOf, ingestFresh, showJson, truthOf, type ShownDump, type Truth } from './helpers.js';
+import { analyzedPythons, coreOf, ingestFresh, runCli, showJson, truthOf, type ShownDump, type Truth } from './helpers.js';
 
 function compareWithTruth(shown: ShownDump, truth: Truth): void {
   assert.equal(shown.core.pid, truth.pid, 'pid');
@@ -78,6 +78,81 @@ for (const py of await analyzedPythons()) {
     for (const name of truth.expect.deadlocked ?? []) assert.ok(text.includes(name), `deadlock finding names ${name}:\n${text}`);
     assert.match(text, /deadlock\.py:\d+ in transfer/, 'names the Python line where they wait');
     assert.match(text, /owner recorded in the RLock/, 'the RLock cycle is shown with its owners');
+  });
+
+  test(`lock orders [python ${py.id}]: each lock-order deadlock (globals, attributes, closures, mixed, RLocks, a Condition, a @contextmanager) names its two threads and the holders with certainty, while other threads run`, async () => {
+    const core = await coreOf(py.id, 'lock_orders');
+    const truth = truthOf(core);
+    const db = ingestFresh([core.core], core.ingestArgs);
+    const shown = showJson(db, '1');
+    compareWithTruth(shown, truth);
+    const byName = (name: string) => shown.threads.find((t) => t.name === name)!;
+    const deadlocks = shown.findings.filter((f) => f.kind === 'deadlock');
+    const pairs = truth.expect.deadlock_pairs!;
+    assert.equal(deadlocks.length, pairs.length, `one deadlock a pair: ${deadlocks.map((f) => f.title).join(' | ')}`);
+    for (const [one, two] of pairs) {
+      const named = (f: (typeof deadlocks)[number], n: string) => f.title.split(/[:,]| wait/).map((x) => x.trim()).includes(n);
+      const f = deadlocks.find((d) => named(d, one) && named(d, two));
+      assert.ok(f, `a deadlock finding names ${one} and ${two}: ${deadlocks.map((d) => d.title).join(' | ')}`);
+      assert.equal(f.evidence.length, 2, `only the two threads: ${f.evidence.join(' | ')}`);
+      assert.deepEqual([...f.threads!].sort(), [byName(one).tid, byName(two).tid].sort(), 'the finding names the two threads by LWP');
+      assert.ok(!/likely/.test([f.detail, ...f.evidence].join('\n')), `holders known, not inferred: ${f.evidence.join(' | ')}`);
+      for (const [me, partner] of [[one, two], [two, one]] as const) {
+        assert.ok(f.evidence.some((e) => e.startsWith(`${me} (LWP`) && e.includes(`held by ${partner} (LWP`) && e.includes('holds it in a with block at')),
+          `${me} waits on a lock ${partner} holds in a with block: ${f.evidence.join(' | ')}`);
+      }
+    }
+    // Against the process's own ids: what each thread holds and waits on, and who holds that.
+    for (const [name, ids] of Object.entries(truth.expect.holds!)) {
+      const t = byName(name);
+      assert.deepEqual(t.held_locks.filter((h) => !h.released).map((h) => h.address).sort(), [...ids].sort(), `locks ${name} holds`);
+      assert.equal(t.waits_on?.address, truth.expect.waits![name], `the lock ${name} waits on`);
+      const partner = pairs.flat().find((o) => o !== name && truth.expect.holds![o]!.includes(truth.expect.waits![name]!))!;
+      assert.equal(t.waits_on?.held_by?.name, partner, `${name} waits for ${partner}`);
+      assert.equal(t.waits_on?.held_by?.certain, true, `${name}'s holder is known`);
+      for (const h of t.held_locks) {
+        const wanted = pairs.flat().filter((o) => truth.expect.waits![o] === h.address);
+        assert.deepEqual(h.wanted_by.map((w) => w.name), wanted, `who wants the lock ${name} holds`);
+      }
+    }
+    const rlock = byName('rlock-ab').held_locks[0]!;
+    assert.equal(rlock.kind, 'rlock');
+    const managed = byName('managed-fwd').held_locks[0]!;
+    assert.match(managed.how, /through holding\(\)/, `held through the @contextmanager: ${managed.how}`);
+    const cond = byName('cond-first').held_locks[0]!;
+    assert.ok(cond.condition !== null && /through Condition/.test(cond.how), `held through the Condition: ${cond.how}`);
+    // The Condition waiter gave its lock up: it holds nothing, and waits to be notified.
+    for (const [name, ids] of Object.entries(truth.expect.released!)) {
+      const t = byName(name);
+      assert.deepEqual(t.held_locks.map((h) => [h.address, h.released]), ids.map((id) => [id, true]), `${name} gave up its Condition's lock`);
+      assert.equal(t.waits_on?.condition, truth.expect.condition_waits![name], `${name} waits in that Condition`);
+      assert.equal(t.waits_on?.held_by, null, `nobody holds ${name}'s waiter lock`);
+    }
+    // Other threads run meanwhile: the spinner and the sleeping main thread.
+    assert.ok(['running', 'waiting-gil'].includes(byName('spinner').state), `spinner: ${byName('spinner').state}`);
+    // show says it too.
+    const text = runCli(['show', '1', '--db', db]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /holds Lock 0x[0-9a-f]+ \(a with block at lock_orders\.py:\d+ in globals_forward\); wanted by globals-bwd \(LWP \d+\)/);
+    assert.match(text.stdout, /waits on Lock 0x[0-9a-f]+; held by globals-bwd \(LWP \d+\): holds it in a with block at lock_orders\.py:\d+ in globals_backward/);
+  });
+
+  test(`crash SIGSEGV [python ${py.id}]: a ctypes NULL read in a named thread gives a crash finding on that thread, listed first, at its innermost Python frame`, async () => {
+    const core = await coreOf(py.id, 'crash_segv');
+    const truth = truthOf(core);
+    const db = ingestFresh([core.core], core.ingestArgs);
+    const shown = showJson(db, '1');
+    compareWithTruth(shown, truth);
+    assert.equal(shown.core.signal, 11);
+    const worker = truth.threads.find((t) => t.name === truth.expect.crashing_thread)!;
+    assert.equal(shown.threads[0]!.tid, worker.native_id, 'the crashing thread comes first');
+    const want = truth.extra!.crash_frames as { function: string; file: string; line: number }[];
+    assert.deepEqual(shown.threads[0]!.python_frames.slice(0, want.length).map((f) => `${f.function} ${f.file}:${f.line}`), want.map((f) => `${f.function} ${f.file}:${f.line}`));
+    const crash = shown.findings.find((f) => f.kind === 'crash');
+    assert.ok(crash, `a crash finding: ${JSON.stringify(shown.findings.map((f) => f.kind))}`);
+    assert.deepEqual(crash.threads, [worker.native_id], 'the crash finding is about the crashing thread');
+    const top = want[0]!;
+    assert.match(crash.title, new RegExp(`SIGSEGV in ${truth.expect.crashing_thread} \\(LWP ${worker.native_id}\\) at ${top.file.split('/').at(-1)!.replace('.', '\\.')}:${top.line} in ${top.function}`));
   });
 
   test(`crash [python ${py.id}]: a core written by the kernel on os.abort() shows SIGABRT and where the process died`, async () => {

@@ -1,6 +1,12 @@
 // The public JSON shapes of `show --json` and `list --json`. These field names are a promise to
 // users: fields may be added, never renamed.
+import { holderOf, locksHeldBy, type Holder } from '../threads/locks.js';
 import type { CensusRow, Dump, DumpSummary } from '../model/types.js';
+
+/** Who holds a lock a thread waits on: the thread, and whether that is known or inferred. */
+function holderJson(h: Holder | null): object | null {
+  return h && { tid: h.holder.tid, name: h.holder.name, certain: h.certain, how: h.how };
+}
 
 /** The model's camelCase field names as the public JSON's snake_case ones, all the way down. */
 export function snakeKeys(value: unknown): unknown {
@@ -31,7 +37,11 @@ export function dumpJson(d: Dump): object {
       state: t.state,
       state_detail: t.stateDetail,
       holds_gil: t.holdsGil,
-      waits_on: t.waitsOn,
+      waits_on: t.waitsOn && { ...t.waitsOn, held_by: holderJson(holderOf(t, d.threads)) },
+      held_locks: locksHeldBy(t, d.threads).map((h) => ({
+        address: h.address, kind: h.kind, frame: h.frame && t.pythonFrames.indexOf(h.frame), condition: h.condition, context: h.context, released: h.released,
+        how: h.how, wanted_by: h.wantedBy.map((o) => ({ tid: o.tid, name: o.name })),
+      })),
       python_frames: t.pythonFrames.map((f) => ({
         function: f.function,
         file: f.file,
@@ -67,7 +77,9 @@ export function dumpJson(d: Dump): object {
       })),
     })),
     loops: d.loops && (snakeKeys(d.loops) as object[]),
-    findings: d.findings.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
+    findings: d.findings.map((f) => ({
+      kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy, threads: f.threads ?? [],
+    })),
     warnings: d.warnings,
   };
 }

@@ -2,6 +2,7 @@
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
 // Every string read from the core goes through printable() (p) where it enters a line.
 import { basename } from '../threads/classify.js';
+import { holderOf, label, lockName, locksHeldBy } from '../threads/locks.js';
 import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, Thread } from '../model/types.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
@@ -39,8 +40,9 @@ export function formatFinding(f: Finding): string[] {
   ];
 }
 
-export function formatThread(t: Thread, opts: TextOptions): string[] {
+export function formatThread(t: Thread, opts: TextOptions, threads: Thread[] = [t]): string[] {
   const out = [`Thread ${t.tid}${t.name !== null ? ` "${p(t.name)}"` : ''}  ${t.state}${t.holdsGil ? '  [holds GIL]' : ''}  ${p(t.stateDetail)}`];
+  out.push(...formatLocks(t, threads));
   const pyAt = new Map<number, typeof t.pythonFrames>();
   for (const f of t.pythonFrames) pyAt.set(f.nativeIndex, [...(pyAt.get(f.nativeIndex) ?? []), f]);
   const pyLines = (frames: typeof t.pythonFrames, indent: string): string[] =>
@@ -56,6 +58,24 @@ export function formatThread(t: Thread, opts: TextOptions): string[] {
   });
   const unplaced = pyAt.get(-1) ?? [];
   if (unplaced.length) out.push('  Python frames not matched to a native frame:', ...pyLines(unplaced, '    '));
+  return out;
+}
+
+/** Which lock the thread waits on and who holds it; which locks it holds and who waits for them. */
+function formatLocks(t: Thread, threads: Thread[]): string[] {
+  const out: string[] = [];
+  const w = t.waitsOn;
+  if (w) {
+    const h = holderOf(t, threads);
+    const what = w.condition !== null ? `Condition ${hexAddr(w.condition)} (waiter ${lockName(w.kind, w.address)})` : lockName(w.kind, w.address);
+    const who = h ? `held by ${p(label(h.holder))}: ${p(h.how)}` : w.condition !== null ? 'until notified' : 'holder not known';
+    out.push(`  waits on ${what}; ${who}`);
+  }
+  for (const h of locksHeldBy(t, threads)) {
+    const via = h.released ? ', released while it waits in Condition.wait' : '';
+    const wanted = h.wantedBy.length ? `; wanted by ${h.wantedBy.map((o) => p(label(o))).join(', ')}` : '';
+    out.push(`  holds ${lockName(h.kind, h.address)} (${p(h.how)}${via})${wanted}`);
+  }
   return out;
 }
 
@@ -143,7 +163,7 @@ export function formatDump(d: Dump, opts: TextOptions): string {
     lines.push('', 'Heaviest types (coroner census shows them all)', ...formatCensus(d.census, 10).split('\n').map((l) => `  ${l}`));
   }
   lines.push('', `Threads (${d.threads.length})`);
-  for (const t of d.threads) lines.push(...formatThread(t, opts).map((l) => `  ${l}`), '');
+  for (const t of d.threads) lines.push(...formatThread(t, opts, d.threads).map((l) => `  ${l}`), '');
   if (d.tasks) lines.push(...formatTasks(d.tasks, d.loops ?? [], opts), '');
   if (d.warnings.length) lines.push(`Warnings (${d.warnings.length})`, ...d.warnings.map((w) => `  ${p(w)}`));
   return lines.join('\n').trimEnd();

@@ -117,6 +117,24 @@ export interface RawThread {
   python_frames: RawPythonFrame[];
   /** Lock-like objects this thread is blocked on, read from the native frames' arguments. */
   waits_on: RawLockWait | null;
+  /** The locks its frames' `with` blocks hold, innermost frame first; absent in older documents. */
+  held_locks?: RawHeldLock[] | null;
+}
+
+/** A lock a `with` block holds: the lock's own (`with lock:`), a Condition's (`with cond:`), or one a @contextmanager holds (`with locked():`). */
+export interface RawHeldLock {
+  /** The lock object (_thread.lock, _thread.RLock; 2.7: thread.lock, threading._RLock). */
+  address: number;
+  /** "lock" | "rlock" */
+  kind: string;
+  /** Index into python_frames of the frame whose with block holds it. */
+  frame: number;
+  /** The Condition the with statement names, whose lock this is; null for the lock itself. */
+  condition: number | null;
+  /** The @contextmanager function whose generator, paused at its yield, holds it in a with block of its own; null when none. Absent in older documents. */
+  context?: string | null;
+  /** Whether the thread gave it up while it waits in that Condition's wait() (it takes it again when notified). */
+  released: boolean;
 }
 
 export interface RawNativeFrame {
@@ -153,6 +171,8 @@ export interface RawLockWait {
   owner_ident: number | null;
   /** For an RLock: recursion count. */
   count: number | null;
+  /** The Condition whose wait() blocks on this (its waiter lock, released by notify), or null; absent in older documents. */
+  condition?: number | null;
 }
 
 /** The version of the heap record below; a record of another version is refused, not guessed at. */
@@ -332,7 +352,8 @@ const THREAD: Shape = {
   num: 'number', lwp: 'number', ident: nullable('number'), name: nullable('string'), holds_gil: 'boolean',
   native_frames: [{ function: nullable('string'), library: nullable('string'), file: nullable('string'), line: nullable('number'), pc: 'number' }],
   python_frames: [{ function: 'string', file: 'string', line: 'number', native_index: 'number', is_entry: 'boolean', locals: [{ name: 'string', kind: 'string', repr: 'string' }] }],
-  waits_on: nullable({ kind: 'string', address: 'number', owner_ident: nullable('number'), count: nullable('number') }),
+  waits_on: nullable({ kind: 'string', address: 'number', owner_ident: nullable('number'), count: nullable('number'), condition: nullable('number') }),
+  held_locks: nullable([{ address: 'number', kind: 'string', frame: 'number', condition: nullable('number'), context: nullable('string'), released: 'boolean' }]),
 };
 
 const FUTURE: Shape = { address: 'number', type: 'string', kind: 'string', state: nullable('string'), children: nullable(['any']) };

@@ -121,6 +121,23 @@ export interface Thread {
   /** Native frames, innermost first. */
   nativeFrames: NativeFrame[];
   waitsOn: LockWait | null;
+  /** The locks its frames' `with` blocks hold, innermost frame first. */
+  heldLocks: HeldLock[];
+}
+
+/** A lock a `with` block of one of the thread's frames holds. */
+export interface HeldLock {
+  address: number;
+  /** "lock" (_thread.lock) | "rlock" (_thread.RLock) */
+  kind: string;
+  /** Index into pythonFrames of the frame whose with block holds it. */
+  frame: number;
+  /** The Condition the with statement names (the lock is its lock), or null. */
+  condition: number | null;
+  /** The @contextmanager function the with statement calls, whose own with block holds the lock, or null (absent in dumps stored before). */
+  context?: string | null;
+  /** Given up while the thread waits in that Condition's wait(): held again once notified. */
+  released: boolean;
 }
 
 /** A lock-like object a thread is blocked on, read from its native frames' arguments. */
@@ -132,6 +149,8 @@ export interface LockWait {
   ownerIdent: number | null;
   /** For an RLock: recursion count. */
   count: number | null;
+  /** The Condition whose wait() blocks on this lock (its waiter, released by a notify), or null. */
+  condition: number | null;
 }
 
 export interface PythonFrame {
@@ -236,6 +255,8 @@ export interface Finding {
   detail: string;
   evidence: string[];
   remedy: string;
+  /** The threads (LWPs) it is about, e.g. a deadlock's, a crash's; absent when none. */
+  threads?: number[];
 }
 
 /** The interpreter of a dump. */

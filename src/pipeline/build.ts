@@ -23,7 +23,12 @@ export function buildDump(core: CoreFacts, raw: RawExtraction, census: CensusPar
       state,
       stateDetail: detail,
       holdsGil: t.holds_gil,
-      waitsOn: t.waits_on && { kind: t.waits_on.kind, address: t.waits_on.address, ownerIdent: t.waits_on.owner_ident, count: t.waits_on.count },
+      waitsOn: t.waits_on && {
+        kind: t.waits_on.kind, address: t.waits_on.address, ownerIdent: t.waits_on.owner_ident, count: t.waits_on.count, condition: t.waits_on.condition ?? null,
+      },
+      heldLocks: (t.held_locks ?? []).map((h) => ({
+        address: h.address, kind: h.kind, frame: h.frame, condition: h.condition, context: h.context ?? null, released: h.released,
+      })),
       nativeFrames: t.native_frames.map((f) => ({ function: f.function, library: f.library, file: f.file, line: f.line, pc: f.pc })),
       pythonFrames: t.python_frames.map((f) => ({
         function: f.function,

@@ -1,6 +1,7 @@
 // From the Dump model to what the HTML templates show: plain data, every string still raw (the
 // templates escape it), grouped and ordered the way the report reads.
 import { basename } from '../threads/classify.js';
+import { holderOf, lockName, locksHeldBy } from '../threads/locks.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
 import { BREAKDOWN_LABELS } from '../format/text.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
@@ -83,10 +84,14 @@ export interface ThreadView {
     address: string;
     ownerIdent: string | null;
     owner: ThreadRef | null;
+    /** How the holder is known ("holds it in a with block at ...", "likely: ..."). */
+    ownerHow: string | null;
     count: number | null;
+    /** The Condition whose wait() this is (its waiter lock), or null. */
+    condition: string | null;
   } | null;
-  /** Threads blocked on a lock this thread is recorded as owning. */
-  blocking: ThreadRef[];
+  /** The locks this thread holds, where, and who waits for each. */
+  holds: { lock: string; how: string; released: boolean; wantedBy: ThreadRef[] }[];
 }
 
 export interface StateGroupView {
@@ -99,6 +104,8 @@ export interface StateGroupView {
 
 export interface FindingView extends Finding {
   anchor: string;
+  /** The threads it is about, linked to their stacks. */
+  threadRefs: ThreadRef[];
 }
 
 export interface CensusView {
@@ -228,10 +235,8 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
     python: at.get(i) ?? [],
   }));
   const w = t.waitsOn;
-  const owner = w?.ownerIdent ? all.find((o) => o.ident === w.ownerIdent) : undefined;
-  const blocking = t.ident
-    ? all.filter((o) => o !== t && o.waitsOn?.ownerIdent === t.ident).map(threadRef)
-    : [];
+  const holder = holderOf(t, all);
+  const held = locksHeldBy(t, all);
   return {
     anchor: threadAnchor(t),
     tid: t.tid,
@@ -251,11 +256,15 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
           kind: w.kind,
           address: hexAddr(w.address),
           ownerIdent: w.ownerIdent ? hexAddr(w.ownerIdent) : null,
-          owner: owner ? threadRef(owner) : null,
+          owner: holder ? threadRef(holder.holder) : null,
+          ownerHow: holder?.how ?? null,
           count: w.count,
+          condition: w.condition !== null ? hexAddr(w.condition) : null,
         }
       : null,
-    blocking,
+    holds: held.map((h) => ({
+      lock: lockName(h.kind, h.address), how: h.how, released: h.released, wantedBy: h.wantedBy.map(threadRef),
+    })),
   };
 }
 
@@ -282,7 +291,10 @@ export function dumpView(d: Dump): DumpView {
     .filter((g) => g.count > 0);
   const findings = [...d.findings]
     .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
-    .map((f, i) => ({ ...f, anchor: `finding-${i + 1}` }));
+    .map((f, i) => ({
+      ...f, anchor: `finding-${i + 1}`,
+      threadRefs: (f.threads ?? []).flatMap((tid) => d.threads.filter((t) => t.tid === tid)).map(threadRef),
+    }));
   const holder = d.threads.find((t) => t.holdsGil);
   return {
     id: d.id,

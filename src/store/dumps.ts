@@ -2,7 +2,7 @@
 // database left by a killed ingest) sees it whole or not at all.
 import { resolve } from 'node:path';
 import { CoronerError } from '../base/errors.js';
-import type { AsyncTask, EventLoop, CensusRow, MemoryReport, PymallocClass, Dump, DumpSummary, Finding, LockWait, NativeFrame, PythonFrame, Thread, ThreadState, Severity } from '../model/types.js';
+import type { AsyncTask, EventLoop, CensusRow, MemoryReport, PymallocClass, Dump, DumpSummary, Finding, HeldLock, LockWait, NativeFrame, PythonFrame, Thread, ThreadState, Severity } from '../model/types.js';
 import { HEAP_LAYOUT_VERSION, heapLayoutProblem, type RawHeap } from '../model/raw.js';
 import type { Db } from './db.js';
 
@@ -21,7 +21,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
       @taken_at, @ingested_at, @analysis_ms, @python_version, @python_layout, @python_hexversion, @gil_holder, @gil_locked, @series, @warnings, @core_file, @core_sysroot)`);
   const insertMap = db.prepare('INSERT INTO mapped_files (dump_id, start, end, file_offset, path) VALUES (?, ?, ?, ?, ?)');
   const insertThread = db.prepare(`INSERT INTO threads (dump_id, idx, tid, ident, thread_object, name, state, state_detail, holds_gil,
-      wait_kind, wait_address, wait_owner, wait_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      wait_kind, wait_address, wait_owner, wait_count, wait_condition, held_locks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertNative = db.prepare('INSERT INTO native_frames (thread_id, idx, function, library, file, line, pc) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertLocal = db.prepare('INSERT INTO locals (frame_id, idx, name, kind, repr) VALUES (?, ?, ?, ?, ?)');
@@ -30,8 +30,8 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const setCensusStats = db.prepare(`UPDATE dumps SET census_objects = ?, census_bytes = ?, census_arenas = ?, census_pools = ?,
     census_malloc_chunks = ?, census_ms = ? WHERE id = ?`);
-  const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy, threads)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 
   return db.transaction((): number => {
     if (replaceId !== null) db.prepare('DELETE FROM dumps WHERE id = ?').run(replaceId);
@@ -49,7 +49,8 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
     dump.threads.forEach((t, i) => {
       const w = t.waitsOn;
       const threadId = Number(
-        insertThread.run(id, i, t.tid, t.ident, t.threadObject, t.name, t.state, t.stateDetail, bool(t.holdsGil), w?.kind ?? null, w?.address ?? null, w?.ownerIdent ?? null, w?.count ?? null)
+        insertThread.run(id, i, t.tid, t.ident, t.threadObject, t.name, t.state, t.stateDetail, bool(t.holdsGil), w?.kind ?? null, w?.address ?? null, w?.ownerIdent ?? null, w?.count ?? null,
+          w?.condition ?? null, JSON.stringify(t.heldLocks))
           .lastInsertRowid,
       );
       t.nativeFrames.forEach((f, j) => insertNative.run(threadId, j, f.function, f.library, f.file, f.line, f.pc));
@@ -68,7 +69,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
       db.prepare('UPDATE dumps SET heap_layout = ?, heap_layout_version = ? WHERE id = ?').run(JSON.stringify(dump.heapLayout), dump.heapLayout.layout_version, id);
     }
     dump.findings.forEach((f, i) =>
-      insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
+      insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy, f.threads ? JSON.stringify(f.threads) : null),
     );
     return id;
   }).immediate();
@@ -135,13 +136,14 @@ export function loadDump(db: Db, id: number): Dump {
   const threadRows = db.prepare('SELECT * FROM threads WHERE dump_id = ? ORDER BY idx').all(id) as {
     id: number; tid: number; ident: number | null; thread_object: number | null; name: string | null; state: string; state_detail: string; holds_gil: number;
     wait_kind: string | null; wait_address: number | null; wait_owner: number | null; wait_count: number | null;
+    wait_condition: number | null; held_locks: string | null;
   }[];
   const nativeOf = db.prepare('SELECT function, library, file, line, pc FROM native_frames WHERE thread_id = ? ORDER BY idx');
   const pyOf = db.prepare('SELECT id, function, file, line, native_idx, is_entry FROM python_frames WHERE thread_id = ? ORDER BY idx');
   const localsOf = db.prepare('SELECT name, kind, repr FROM locals WHERE frame_id = ? ORDER BY idx');
   const threads: Thread[] = threadRows.map((t) => {
     const waitsOn: LockWait | null = t.wait_kind === null ? null
-      : { kind: t.wait_kind, address: t.wait_address ?? 0, ownerIdent: t.wait_owner, count: t.wait_count };
+      : { kind: t.wait_kind, address: t.wait_address ?? 0, ownerIdent: t.wait_owner, count: t.wait_count, condition: t.wait_condition };
     const pythonFrames: PythonFrame[] = (pyOf.all(t.id) as { id: number; function: string; file: string; line: number; native_idx: number; is_entry: number }[])
       .map((f) => ({
         function: f.function, file: f.file, line: f.line, nativeIndex: f.native_idx, isEntry: f.is_entry === 1,
@@ -149,13 +151,15 @@ export function loadDump(db: Db, id: number): Dump {
       }));
     return {
       tid: t.tid, name: t.name, ident: t.ident, threadObject: t.thread_object, state: t.state as ThreadState, stateDetail: t.state_detail,
-      holdsGil: t.holds_gil === 1, waitsOn, pythonFrames, nativeFrames: nativeOf.all(t.id) as NativeFrame[],
+      holdsGil: t.holds_gil === 1, waitsOn, heldLocks: t.held_locks ? (JSON.parse(t.held_locks) as HeldLock[]) : [],
+      pythonFrames, nativeFrames: nativeOf.all(t.id) as NativeFrame[],
     };
   });
   const findings: Finding[] = (db.prepare('SELECT * FROM findings WHERE dump_id = ? ORDER BY idx').all(id) as {
-    kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string;
+    kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string; threads: string | null;
   }[]).map((f) => ({
     kind: f.kind, severity: f.severity as Severity, title: f.title, detail: f.detail, evidence: JSON.parse(f.evidence) as string[], remedy: f.remedy,
+    ...(f.threads ? { threads: JSON.parse(f.threads) as number[] } : {}),
   }));
   return {
     id: r.id,

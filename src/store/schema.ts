@@ -146,4 +146,12 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE dumps ADD COLUMN tasks TEXT;
   ALTER TABLE dumps ADD COLUMN loops TEXT;
   `,
+  // 9: the locks each thread's with blocks hold, kept whole as JSON (read with the thread), the
+  // Condition whose wait() a thread's lock wait is, and the threads a finding is about (JSON
+  // array of LWPs). NULL in dumps stored before.
+  `
+  ALTER TABLE threads ADD COLUMN held_locks TEXT;
+  ALTER TABLE threads ADD COLUMN wait_condition INTEGER;
+  ALTER TABLE findings ADD COLUMN threads TEXT;
+  `,
 ];

@@ -1,27 +1,47 @@
-// Deadlocks and lock waits. An RLock records its owner, so a wait-for cycle between RLocks is
-// certain. A plain Lock records no owner: its likely holder is a thread whose frames still
-// reference the lock while waiting elsewhere (the `with first:` of a lock-order deadlock); and
-// when no thread at all is left that could release anything, the process is stuck either way.
+// Deadlocks and lock waits. Who holds a lock is known for certain from the `with` block that
+// holds it (the held locks gdb read from each frame's value or block stack, wherever the lock
+// lives: a global, an attribute, a closure), from an RLock's recorded owner, and for Thread.join.
+// A lock taken with acquire() and no with block records no holder: its likely holder is a
+// thread whose frames still reference the lock while waiting elsewhere. When no thread at all is
+// left that could release anything, the process is stuck either way.
 import { basename } from './classify.js';
-import type { Finding, Thread } from '../model/types.js';
+import type { Finding, HeldLock, PythonFrame, Thread } from '../model/types.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-function label(t: Thread): string {
+export function label(t: Thread): string {
   return `${t.name ?? 'unnamed thread'} (LWP ${t.tid})`;
 }
+
+const shortName = (t: Thread): string => t.name ?? `LWP ${t.tid}`;
+
+const frameWhere = (f: PythonFrame): string => `${basename(f.file)}:${f.line} in ${f.function}`;
 
 /** The user's line where a blocked thread waits: its innermost frame outside threading/queue. */
 function waitLine(t: Thread): string {
   const f = t.pythonFrames.find((p) => !/(^|\/)(threading|queue)\.py$/.test(p.file)) ?? t.pythonFrames[0];
-  return f ? `${basename(f.file)}:${f.line} in ${f.function}` : 'native code';
+  return f ? frameWhere(f) : 'native code';
 }
 
-function lockName(t: Thread): string {
+export function lockName(kind: string, address: number): string {
+  return `${kind === 'rlock' ? 'RLock' : 'Lock'} ${hex(address)}`;
+}
+
+function waitName(t: Thread): string {
   const w = t.waitsOn;
   if (!w) return 'a lock';
-  return `${w.kind === 'rlock' ? 'RLock' : 'Lock'} ${hex(w.address)}`;
+  return w.condition !== null ? `Condition ${hex(w.condition)} (its waiter ${lockName(w.kind, w.address)})` : lockName(w.kind, w.address);
 }
+
+/** Where a held lock's with block is, in words: "a with block at x.py:3 in f (through Condition 0x...)". */
+export function heldWhere(t: Thread, h: HeldLock): string {
+  const f = t.pythonFrames[h.frame];
+  const through = [h.context ? `${h.context}()` : null, h.condition !== null ? `Condition ${hex(h.condition)}` : null].filter(Boolean);
+  return `a with block${f ? ` at ${frameWhere(f)}` : ''}${through.length ? ` (through ${through.join(', ')})` : ''}`;
+}
+
+/** The locks a thread's with blocks hold now: not those it gave up while waiting in Condition.wait. */
+const heldNow = (t: Thread): HeldLock[] => t.heldLocks.filter((h) => !h.released);
 
 /** The thread t waits to finish in Thread.join (its tstate lock is released when that thread ends). */
 function joinedThread(t: Thread, threads: Thread[]): Thread | null {
@@ -31,15 +51,33 @@ function joinedThread(t: Thread, threads: Thread[]): Thread | null {
   return address ? threads.find((o) => o !== t && o.threadObject === parseInt(address, 16)) ?? null : null;
 }
 
-/** Who holds the lock t waits on: known for an RLock and for Thread.join, likely for a Lock referenced by another thread's frames. */
-function holderOf(t: Thread, threads: Thread[]): { holder: Thread; certain: boolean; how: string } | null {
+export interface Holder {
+  holder: Thread;
+  /** Known (a with block, an RLock's owner, Thread.join), not inferred from references. */
+  certain: boolean;
+  how: string;
+}
+
+/**
+ * Who holds the lock t waits on: known from a with block that holds it, an RLock's owner and
+ * Thread.join; likely for a Lock referenced by another thread's frames. None for a Condition's
+ * waiter lock: a notify() releases it, whoever calls it.
+ */
+export function holderOf(t: Thread, threads: Thread[]): Holder | null {
   const w = t.waitsOn;
   if (!w) return null;
   const joined = joinedThread(t, threads);
   if (joined) return { holder: joined, certain: true, how: 'Thread.join: waits for it to finish' };
-  if (w.kind === 'rlock' && w.ownerIdent) {
+  if (w.condition !== null) return null;
+  const owner = w.kind === 'rlock' && w.ownerIdent ? `owner recorded in the RLock (count ${w.count ?? '?'})` : null;
+  // A with block first, the thread itself included (a Lock taken twice by one thread).
+  for (const other of [...threads.filter((o) => o !== t), t]) {
+    const h = heldNow(other).find((x) => x.address === w.address);
+    if (h) return { holder: other, certain: true, how: `holds it in ${heldWhere(other, h)}${owner && other.ident === w.ownerIdent ? `; ${owner}` : ''}` };
+  }
+  if (owner) {
     const holder = threads.find((o) => o.ident === w.ownerIdent);
-    return holder ? { holder, certain: true, how: `owner recorded in the RLock (count ${w.count ?? '?'})` } : null;
+    return holder ? { holder, certain: true, how: owner } : null;
   }
   const needle = hex(w.address);
   for (const other of threads) {
@@ -52,6 +90,36 @@ function holderOf(t: Thread, threads: Thread[]): { holder: Thread; certain: bool
     }
   }
   return null;
+}
+
+/** A lock a thread holds, as show and the report list it: with the threads that wait for it. */
+export interface HeldView {
+  address: number;
+  kind: string;
+  /** The frame whose with block holds it; null for an RLock known only by its recorded owner. */
+  frame: PythonFrame | null;
+  condition: number | null;
+  /** The @contextmanager function through which the with block holds it, or null. */
+  context: string | null;
+  released: boolean;
+  /** "a with block at x.py:3 in f", "its recorded owner (RLock acquired without a with block)" */
+  how: string;
+  wantedBy: Thread[];
+}
+
+/** The locks t holds (its with blocks', and the RLocks others wait on that record t as owner), with who waits for each. */
+export function locksHeldBy(t: Thread, threads: Thread[]): HeldView[] {
+  const wanting = (address: number): Thread[] => threads.filter((o) => o !== t && o.waitsOn?.address === address && o.waitsOn.condition === null);
+  const out: HeldView[] = t.heldLocks.map((h) => ({
+    address: h.address, kind: h.kind, frame: t.pythonFrames[h.frame] ?? null, condition: h.condition, context: h.context ?? null, released: h.released,
+    how: heldWhere(t, h), wantedBy: h.released ? [] : wanting(h.address),
+  }));
+  for (const o of threads) {
+    const w = o.waitsOn;
+    if (o === t || !w || w.kind !== 'rlock' || !t.ident || w.ownerIdent !== t.ident || out.some((h) => h.address === w.address)) continue;
+    out.push({ address: w.address, kind: w.kind, frame: null, condition: null, context: null, released: false, how: 'its recorded owner (acquired without a with block)', wantedBy: wanting(w.address) });
+  }
+  return out;
 }
 
 /** Threads that could still run and release a lock. */
@@ -86,16 +154,21 @@ export function lockFindings(threads: Thread[]): Finding[] {
     return {
       kind: 'deadlock',
       severity: 'critical',
-      title: `Deadlock: ${cycle.map((t) => t.name ?? `LWP ${t.tid}`).join(', ')} wait for each other`,
+      title: cycle.length === 1
+        ? `Deadlock: ${shortName(cycle[0]!)} waits for a lock it holds itself`
+        : `Deadlock: ${cycle.map(shortName).join(', ')} wait for each other`,
       detail:
-        `${cycle.map((t) => t.name ?? `LWP ${t.tid}`).concat(cycle[0]!.name ?? `LWP ${cycle[0]!.tid}`).join(' → ')}: ` +
-        `each thread waits for a lock that the next one holds, so none can go on.` +
-        (certain ? '' : ' Plain Locks record no owner: the holders are inferred from the frames that reference each lock.'),
+        (cycle.length === 1
+          ? `${shortName(cycle[0]!)} waits to acquire a lock that it holds already (a Lock is not reentrant), so it waits forever.`
+          : `${cycle.map(shortName).concat(shortName(cycle[0]!)).join(' → ')}: each thread waits for a lock that the next one holds, so none can go on, ` +
+            'whatever the other threads do.') +
+        (certain ? '' : ' Some holders are inferred (marked "likely"): a Lock taken without a with block records no owner, and the frames that reference it are taken as its holder.'),
       evidence: cycle.map((t) => {
         const h = holders.get(t)!;
-        return `${label(t)} waits on ${lockName(t)} at ${waitLine(t)}; held by ${label(h.holder)} (${h.how})`;
+        return `${label(t)} waits on ${waitName(t)} at ${waitLine(t)}; held by ${label(h.holder)} (${h.how})`;
       }),
       remedy: 'Acquire the locks in one global order in every thread, or use a timeout (lock.acquire(timeout=...)) and back off.',
+      threads: cycle.map((t) => t.tid),
     };
   });
 
@@ -104,8 +177,10 @@ export function lockFindings(threads: Thread[]): Finding[] {
   const runnable = threads.filter(canProgress);
   const evidence = rest.map((t) => {
     const h = holders.get(t);
-    const who = h ? `held by ${label(h.holder)} (${h.how})` : t.waitsOn?.kind === 'rlock' ? 'free or owner not found' : 'holder unknown: a Lock records no owner';
-    return `${label(t)} waits on ${lockName(t)} at ${waitLine(t)}; ${who}`;
+    const who = h ? `held by ${label(h.holder)} (${h.how})`
+      : t.waitsOn?.condition != null ? 'to be notified (Condition.wait: released by notify(), not by a lock holder)'
+        : t.waitsOn?.kind === 'rlock' ? 'free or owner not found' : 'holder unknown: no with block holds it, and a Lock records no owner';
+    return `${label(t)} waits on ${waitName(t)} at ${waitLine(t)}; ${who}`;
   });
   if (runnable.length === 0) {
     findings.push({
@@ -117,6 +192,7 @@ export function lockFindings(threads: Thread[]): Finding[] {
         'No thread is running, sleeping or doing I/O, so none of these locks can be released.',
       evidence,
       remedy: 'Find which lock each thread took before blocking (its with-statements in the stacks above); take locks in one order everywhere, or use timeouts.',
+      threads: rest.map((t) => t.tid),
     });
   } else {
     findings.push({
@@ -125,9 +201,10 @@ export function lockFindings(threads: Thread[]): Finding[] {
       title: `${rest.length} thread${rest.length > 1 ? 's' : ''} wait${rest.length > 1 ? '' : 's'} on a lock`,
       detail:
         `${rest.map((t) => t.name ?? `LWP ${t.tid}`).join(', ')} ${rest.length > 1 ? 'are' : 'is'} blocked, but ` +
-        `${runnable.map((t) => `${t.name ?? `LWP ${t.tid}`} (${t.state})`).join(', ')} can still run and release ${rest.length > 1 ? 'them' : 'it'}: not a deadlock.`,
+        `${runnable.map((t) => `${t.name ?? `LWP ${t.tid}`} (${t.state})`).join(', ')} can still run and ${rest.some((t) => t.waitsOn?.condition != null) ? 'release or notify' : 'release'} ${rest.length > 1 ? 'them' : 'it'}: not a deadlock.`,
       evidence,
       remedy: 'Nothing to do if the wait is expected; a wait that lasts across several dumps points at a lock held too long.',
+      threads: rest.map((t) => t.tid),
     });
   }
   return findings;

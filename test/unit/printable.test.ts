@@ -46,7 +46,7 @@ function hostileDump(): Dump {
         locals: [{ name: 'x', kind: 'str', repr: `'${HOSTILE}'` }],
       }],
       nativeFrames: [{ function: '_PyEval_EvalFrameDefault', library: '/usr/lib/libpython3.11.so', file: null, line: null, pc: 0x7f0000001000 }],
-      waitsOn: null,
+      waitsOn: null, heldLocks: [],
     }],
     findings: [],
     warnings: [],

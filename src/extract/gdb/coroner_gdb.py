@@ -309,7 +309,7 @@ def extract():
         lwp = th.ptid[1] or th.ptid[0]
         label = "thread %d (LWP %d)" % (th.num, lwp)
         entry = {"num": th.num, "lwp": lwp, "ident": None, "name": None, "thread_object": None, "holds_gil": False, "sp": None,
-                 "native_frames": [], "python_frames": [], "waits_on": None}
+                 "native_frames": [], "python_frames": [], "waits_on": None, "held_locks": []}
         threads.append(entry)
         try:
             th.switch()
@@ -345,6 +345,12 @@ def extract():
                 entry["waits_on"] = python_wait(entry["waits_on"], frames)
             except Exception as e:  # noqa: BLE001
                 warn("%s: cannot read the lock its Python frames wait on: %s" % (label, one_line(e)))
+        try:
+            entry["held_locks"] = layout.locks.held_locks(frames)
+            if entry["waits_on"]:
+                entry["waits_on"]["condition"] = layout.locks.condition_wait(entry["waits_on"], frames)
+        except Exception as e:  # noqa: BLE001
+            warn("%s: cannot read the locks its with blocks hold: %s" % (label, one_line(e)))
         frames_by_lwp[lwp] = frames
         py_frames = []
         for fr in frames:

@@ -148,7 +148,13 @@ class Layout:
     """Offsets and size of one C struct, read from DWARF: layout.off['field'], layout.size."""
 
     def __init__(self, type_name):
-        t = gdb.lookup_type(type_name).strip_typedefs()
+        try:
+            t = gdb.lookup_type(type_name).strip_typedefs()
+        except gdb.error:
+            # A typedef gdb has not read yet is not found through its index (seen with a pyenv
+            # 3.12's _PyInterpreterFrame, depending on which units the core's stacks expanded);
+            # the struct of the same name is.
+            t = gdb.lookup_type("struct " + type_name).strip_typedefs()
         self.name = type_name
         self.type = t
         self.size = t.sizeof

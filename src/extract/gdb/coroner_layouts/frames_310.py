@@ -17,6 +17,8 @@ from coroner_layouts.frames_chain import FrameObjectChain
 from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
 
 MAX_LOCALSPLUS = 100000
+MAX_BLOCKS = 20  # Include/code.h: CO_MAXBLOCKS, the size of f_blockstack
+PTR = 8
 
 
 class Frames39(FrameObjectChain):
@@ -36,6 +38,8 @@ class Frames39(FrameObjectChain):
         self.ts = layout.runtime.ts
         self.fo = CStruct("PyFrameObject")
         self.co = CStruct("PyCodeObject")
+        self.tb = CStruct("PyTryBlock")
+        self._gen = None  # PyGenObject, looked up when a with block's manager is a generator's
         self.line_table_field = "co_lnotab"
         self._codes = {}
         self._lines = {}
@@ -51,7 +55,44 @@ class Frames39(FrameObjectChain):
             "line": line,
             "is_entry": True,
             "locals": self._locals(frame, info),
+            "block_values": self._block_values(raw),
         }
+
+    def generator_blocks(self, gen):
+        """(function name, block values) of a generator's frame (a @contextmanager's paused at its
+        yield); a finished generator has no frame (gi_frame is NULL): (None, [])."""
+        if self._gen is None:
+            self._gen = CStruct("PyGenObject")
+        frame = self.mem.u64(gen + self._gen["gi_frame"])
+        if not frame:
+            return None, []
+        raw = self.mem.read(frame, self.frame_size())
+        return self._code(u64_at(raw, self.fo["f_code"]))["name"], self._block_values(raw)
+
+    def _block_values(self, raw):
+        """The value-stack object just under each block on the frame's block stack, outermost
+        first: SETUP_WITH sets its __exit__ there, then sets up the block above it (only once
+        __enter__ returned: a with statement still acquiring holds nothing)."""
+        fo, tb = self.fo, self.tb
+        n = i32_at(raw, fo["f_iblock"])
+        base = u64_at(raw, fo["f_valuestack"])
+        if not base or not 0 < n <= MAX_BLOCKS:
+            return []
+        levels = []
+        for i in range(n):
+            block = fo["f_blockstack"] + i * tb.size
+            level = i32_at(raw, block + tb["b_level"])
+            if 0 < level <= MAX_LOCALSPLUS and level not in levels:
+                levels.append(level)
+        out = []
+        for level in levels:
+            try:
+                value = self.mem.u64(base + PTR * (level - 1))
+            except BadRead:
+                continue
+            if value:
+                out.append(value)
+        return out
 
     def _traced_line(self, raw):
         """f_lineno when it holds the line (a traced frame), else 0."""

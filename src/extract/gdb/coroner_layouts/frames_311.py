@@ -6,11 +6,14 @@ previous one, and holds its code object, the last instruction run, and the fast 
 line number comes from the code object's location table (linetable.py), unless the frame is
 traced and keeps its own.
 """
-from coroner_layouts import linetable
+import struct
+
+from coroner_layouts import exctable, linetable
 from coroner_layouts.frames_chain import FRAME_ERRORS, FrameChain, FrameStepError
 from coroner_mem import BadRead, Layout as CStruct, i32_at, u64_at
 
 CODE_UNIT = linetable.CODE_UNIT
+PTR = 8
 MAX_LOCALSPLUS = 100000
 
 
@@ -26,6 +29,11 @@ class Frames311(FrameChain):
     CO_VARKEYWORDS = 0x08
     # Include/internal/pycore_frame.h: _frameowner
     FRAME_OWNED_BY_GENERATOR = 1
+    # The members of _PyInterpreterFrame with the code object and the place in it.
+    CODE_FIELD = "f_code"
+    INSTR_FIELD = "prev_instr"
+    # Include/internal/pycore_frame.h: the _framestate values of a generator paused at a yield.
+    GEN_SUSPENDED = (-1,)
 
     def __init__(self, layout):
         self.mem = layout.mem
@@ -36,6 +44,7 @@ class Frames311(FrameChain):
         self.co = CStruct("PyCodeObject")
         self._codes = {}
         self._lines = {}
+        self._gen = None  # PyGenObject, looked up when a with block's manager is a generator's
         self._init_current_frame()
 
     def _init_current_frame(self):
@@ -51,18 +60,19 @@ class Frames311(FrameChain):
 
     def step(self, frame, raw, frames):
         fr = self.fr
-        prev_instr = u64_at(raw, fr["prev_instr"])
+        prev_instr = u64_at(raw, fr[self.INSTR_FIELD])
         owner = raw[fr["owner"]]
         previous = u64_at(raw, fr["previous"])
         try:
-            info = self._code(u64_at(raw, fr["f_code"]))
+            info = self._code(u64_at(raw, fr[self.CODE_FIELD]))
             if owner == self.FRAME_OWNED_BY_GENERATOR or prev_instr >= info["code_start"] + CODE_UNIT * info["firsttraceable"]:
                 frames.append(self._frame(frame, raw, info, prev_instr))
             # else: an incomplete frame (not yet at its first RESUME); Python hides it too
         except FRAME_ERRORS as e:
             raise FrameStepError(e, previous, bool(raw[fr["is_entry"]])) from e
         return previous
-    def _frame(self, frame, raw, info, prev_instr):
+    def _frame(self, frame, raw, info, prev_instr, blocks=True):
+        """What python_frames gives of one frame; with blocks, the values its with blocks keep."""
         fr = self.fr
         line = 0
         frame_obj = u64_at(raw, fr["frame_obj"])
@@ -79,7 +89,37 @@ class Frames311(FrameChain):
             "line": line,
             "is_entry": self._is_entry(raw),
             "locals": self._locals(frame, info),
+            "block_values": self._block_values(frame, info, (prev_instr - info["code_start"]) // CODE_UNIT) if blocks else [],
         }
+
+    def generator_blocks(self, gen):
+        """(function name, block values) of a generator paused at a yield (a @contextmanager's,
+        inside its own with blocks while its caller's runs), the values as _block_values gives a
+        frame's; (None, []) for one not paused."""
+        if self._gen is None:
+            self._gen = CStruct("PyGenObject")
+        state = struct.unpack("<b", self.mem.read(gen + self._gen["gi_frame_state"], 1))[0]
+        if state not in self.GEN_SUSPENDED:
+            return None, []
+        iframe = gen + self._gen["gi_iframe"]
+        raw = self.mem.read(iframe, self.fr.size)
+        info = self._code(u64_at(raw, self.fr[self.CODE_FIELD]))
+        index = (u64_at(raw, self.fr[self.INSTR_FIELD]) - info["code_start"]) // CODE_UNIT
+        return info["name"], self._block_values(iframe, info, index)
+
+    def _block_values(self, frame, info, index):
+        """The value-stack objects under the innermost try or with block the frame is in (where a
+        with block keeps its bound __exit__), outermost first; the stack follows the fast locals."""
+        parsed = info["exctable"]
+        if parsed is None:
+            parsed = info["exctable"] = exctable.entries(self.objects.bytes_value(info["exctable_addr"]) or b"")
+        depth = min(exctable.live_depth(parsed, index), info["stacksize"]) if index >= 0 else 0
+        if depth <= 0:
+            return []
+        try:
+            return [v for v in self.mem.ptrs(frame + self.fr["localsplus"] + PTR * info["nlocalsplus"], depth) if v]
+        except BadRead:
+            return []
 
     def _is_entry(self, raw):
         """Whether the frame was entered from C (3.11: its is_entry flag)."""
@@ -150,6 +190,9 @@ class Frames311(FrameChain):
             "names": names,
             "kinds": kinds or b"",
             "nargs": nargs,
+            "exctable_addr": u64_at(raw, co["co_exceptiontable"]),
+            "exctable": None,
+            "stacksize": i32_at(raw, co["co_stacksize"]),
             "addr": code,
         }
         self._codes[code] = info

@@ -26,9 +26,7 @@ class Frames312Chain(Frames311):
     FRAME_OWNED_BY_FRAME_OBJECT = 2
     FRAME_OWNED_BY_CSTACK = 3
     # The member of _PyInterpreterFrame that holds the code object, and the one that says where
-    # the frame is in it (set by a subclass).
-    CODE_FIELD = None
-    INSTR_FIELD = None
+    # the frame is in it: set by a subclass.
 
     def step(self, frame, raw, frames):
         """As Frames311.step, but the chain holds shims too (owned by the C stack): the Python frame
@@ -56,6 +54,8 @@ class Frames312Chain(Frames311):
 class Frames313(Frames312Chain):
     CODE_FIELD = "f_executable"
     INSTR_FIELD = "instr_ptr"
+    # FRAME_SUSPENDED, FRAME_SUSPENDED_YIELD_FROM
+    GEN_SUSPENDED = (-2, -1)
 
     def _init_current_frame(self):
         self.current_frame_off = self.ts["current_frame"]

@@ -6,13 +6,15 @@ owner's thread.get_ident(), and _RLock__count), read from the innermost Python f
 from coroner_layouts.locks import Locks
 from coroner_mem import BadRead
 
-RLOCK_CLASSES = ("_RLock",)
-
 
 class Locks27(Locks):
-    def __init__(self, layout):
-        Locks.__init__(self, layout)
-        self.objects = layout.objects
+    """Held locks as 3.x reads them, with 2.7's names: thread.lock, threading._RLock,
+    threading._Condition, whose lock is the private __lock (_Condition__lock), and
+    contextlib.GeneratorContextManager."""
+    LOCK_TYPES = {"thread.lock": "lock"}
+    PY_LOCK_CLASSES = {"_RLock": "rlock"}
+    CONDITION_CLASSES = {"_Condition": "_Condition__lock"}
+    GENERATOR_MANAGERS = {"GeneratorContextManager": "gen"}
 
     def python_wait(self, wait, frames):
         """The wait of a thread whose innermost Python frame is _RLock.acquire on the lock it
@@ -29,7 +31,7 @@ class Locks27(Locks):
                 continue
             try:
                 d = o.describe(addr)
-                if d[0] != "instance" or d[1] not in RLOCK_CLASSES:
+                if d[0] != "instance" or d[1] not in self.PY_LOCK_CLASSES:
                     return wait
                 if o.instance_attr(addr, "_RLock__block") != wait["address"]:
                     return wait

@@ -19,7 +19,6 @@ class Locks313(Locks):
 
     def __init__(self, layout):
         Locks.__init__(self, layout)
-        self.objects = layout.objects
         self._mutex_offset = None
 
     def lock_wait(self, function, frame):

@@ -319,6 +319,7 @@ class Tasks311:
                 return chain, 0
             frame, state, awaited = step
             del frame["is_entry"]
+            del frame["block_values"]
             frame["kind"] = kind
             frame["frame_state"] = state
             frame["address"] = obj
@@ -336,7 +337,8 @@ class Tasks311:
         iframe = gen + self.gen["gi_iframe"]
         raw = self.mem.read(iframe, self.fr.size)
         info = self.frames._code(u64_at(raw, self.fr[self.CODE_FIELD]))
-        frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]))
+        # A coroutine's with blocks are not read for tasks (blocks=False).
+        frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]), blocks=False)
         return frame, self.state_name(state), self.yield_from(state, iframe, raw)
 
     def timer_when(self, locals_):
