@@ -1,15 +1,16 @@
 // Cores inside a stream (an archive file, or standard input): a tar or tar.gz archive, a gzip'd
 // core, or a bare core. Each core is written once to a temporary file as it streams by, never
 // held in memory; entries are checked by tar-rules, and a bundle is handed to unpack-bundle.
+import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { errorLine } from '../base/errors.js';
+import { archiveFailure } from './archive-damage.js';
 import { MANIFEST_NAME } from '../bundle/manifest.js';
 import { isElfCoreHead, magicOf, peekStream } from '../core/magic.js';
 import type { ScratchNames } from './scratch.js';
 import { sparseCopy } from './sparse-copy.js';
-import { problem, type CoreSource, type InputItem } from './source.js';
+import { problem, type InputItem } from './source.js';
 import { drain, entryName, entryRefusal, isFileEntry, type TarEntry } from './tar-rules.js';
 import { bundleSources } from './unpack-bundle.js';
 
@@ -47,8 +48,8 @@ export async function* streamSources(
       yield problem(name, 'neither a core (ELF) nor a tar or gzip archive; give a core, a folder of cores or a .tar/.tar.gz of them', 'not-core');
     }
   } catch (err) {
-    const at = where ? ` after ${where}` : '';
-    yield problem(name, `damaged archive${at}: ${errorLine(err)}; check that it was written and copied whole`, 'bad-archive');
+    const failure = archiveFailure(err, where);
+    yield problem(name, failure.what, failure.kind);
   }
 }
 
@@ -58,11 +59,15 @@ async function* tarSources(stream: Readable, name: string, scratch: ScratchNames
   stream.pipe(extract);
   const entries = extract[Symbol.asyncIterator]() as AsyncIterator<TarEntry>;
   let sawFile = false;
+  const passedOver: string[] = [];
+  let cores = 0;
+  let refused = 0;
   for (let r = await entries.next(); !r.done; r = await entries.next()) {
     const entry = r.value;
     const where = `${name}:${entryName(entry.header)}`;
     const refusal = entryRefusal(entry.header);
     if (refusal) {
+      refused++;
       await drain(entry);
       yield problem(where, `refused, ${refusal}`, 'refused-entry');
       continue;
@@ -76,18 +81,45 @@ async function* tarSources(stream: Readable, name: string, scratch: ScratchNames
       return;
     }
     sawFile = true;
-    const source = await memberSource(entry, where, scratch);
-    if (source) yield { source };
+    const item = await memberSource(entry, where, scratch);
+    if (item) {
+      cores++;
+      yield item;
+    } else {
+      passedOver.push(entryName(entry.header));
+    }
   }
+  if (cores === 0 && (refused === 0 || passedOver.length > 0)) yield problem(name, noCores(passedOver), 'no-cores');
 }
 
-/** A tar member that is an ELF core, copied out; any other file is passed over (null). */
-async function memberSource(entry: TarEntry, where: string, scratch: ScratchNames): Promise<CoreSource | null> {
+/** Why an archive gave no core: what it held instead, in a few names. */
+function noCores(names: string[]): string {
+  if (names.length === 0) return 'no core files in this archive (it holds no files); give an archive of cores (tar -czf cores.tar.gz core.*)';
+  const nested = names.filter((n) => /\.(tar|tgz|tar\.gz|gz)$/.test(n));
+  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, and ${names.length - 3} more` : '');
+  const why = nested.length > 0 ? '; archives inside an archive are not unpacked: unpack it and ingest the inner archives' : '';
+  return `no core files in this archive (${names.length} file${names.length === 1 ? '' : 's'}, none an ELF core: ${shown})${why}`;
+}
+
+/**
+ * A tar member that is an ELF core, copied out; any other file is passed over (null). A copy
+ * that runs out of space fails that member only: the rest of it is read past, and the next
+ * members still get their turn.
+ */
+async function memberSource(entry: TarEntry, where: string, scratch: ScratchNames): Promise<InputItem | null> {
   const { head, stream } = await peekStream(entry, 18);
   if (!isElfCoreHead(head)) {
     await drain(stream);
     return null;
   }
-  const { path, sha256 } = await copyToScratch(stream, scratch);
-  return { path, name: where, sha256, takenAt: entry.header.mtime?.toISOString(), copied: true, temporary: path };
+  const path = scratch.next('core');
+  try {
+    const { sha256 } = await sparseCopy(stream, path);
+    return { source: { path, name: where, sha256, takenAt: entry.header.mtime?.toISOString(), copied: true, temporary: path } };
+  } catch (err) {
+    const failure = archiveFailure(err, '');
+    if (failure.damaged) throw err;
+    await rm(path, { force: true });
+    return problem(where, failure.what, failure.kind);
+  }
 }

@@ -26,6 +26,15 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
+/** Why a path the user named cannot be looked at. */
+function statProblem(given: string, err: NodeJS.ErrnoException): InputItem {
+  if (err.code === 'ELOOP') return problem(given, 'a loop of symbolic links (or too many links in a row); point at the core itself', 'symlink-loop');
+  if (err.code === 'EACCES') return problem(given, 'permission denied on the path; make it readable (cores are often root\'s: sudo)', 'unreadable');
+  if (err.code === 'ENOTDIR') return problem(given, 'a part of the path is not a folder', 'not-found');
+  if (err.code === 'ENOENT') return problem(given, 'no such file or folder', 'not-found');
+  return problem(given, `cannot look at it (${err.code ?? err.message})`, 'unreadable');
+}
+
 export interface ExpandOptions {
   /** Where archive members and standard input are copied. */
   scratch: Scratch;
@@ -45,9 +54,9 @@ export async function* expandInputs(paths: string[], opts: ExpandOptions): Async
       continue;
     }
     const path = resolve(given);
-    const info = await stat(path).catch(() => null);
-    if (!info) {
-      yield problem(given, 'no such file or folder', 'not-found');
+    const info = await stat(path).catch((err: NodeJS.ErrnoException) => err);
+    if (info instanceof Error) {
+      yield statProblem(given, info);
     } else if (info.isDirectory()) {
       const found: string[] = [];
       await walk(path, found);

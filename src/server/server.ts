@@ -289,7 +289,7 @@ export class CoronerServer {
       }
       // A client that went away has no one left to answer.
       if (errorKind(err) === 'interrupted') res.destroy();
-      else refuse(req, res, 500, { error: errorLine(err) });
+      else refuse(req, res, errorKind(err) === 'no-space' ? 507 : 500, { error: errorLine(err) });
       return;
     }
     if (bytes === 0 || this.closing) {
