@@ -3,14 +3,14 @@
 // half-written in the database. Disks that are full or read-only are made with mount (root only).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { archiveOfCores } from '../scripts/lib/archive-bench.js';
 import { cli, fixture, runCli, tempDb, tempDir, type CliResult } from './helpers.js';
-import { MUTATIONS, mutated } from './unit/core-mutations.js';
+import { MUTATIONS, mutated, pathOfLength, renamedMapping } from './unit/core-mutations.js';
 import { NOT_ROOT, asRoot, readOnlyView, smallDisk, whileImmutable } from './mounts.js';
 
 function dumps(db: string): number {
@@ -193,4 +193,28 @@ test('an immutable database fails before any analysis; read-only commands work o
   const w = runCli(['ingest', other.core, '--db', view]);
   assert.equal(w.code, 2);
   assert.match(w.stderr.trim(), new RegExp(`^coroner: ${view}: the database cannot be written \\(.*\\): the file, its folder or the disk is read-only`));
+});
+
+test('a mapped file that is a FIFO or a device never blocks gdb: the core is analyzed, the dump says what was not read', async () => {
+  const { core } = await fixture('recursion');
+  const dir = tempDir();
+  const ctype = '/usr/lib/locale/C.utf8/LC_CTYPE';
+  const gconv = '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache';
+  const fifo = pathOfLength(dir, 'fifo', ctype.length);
+  const device = pathOfLength(dir, 'dev', gconv.length);
+  execFileSync('mkfifo', [fifo]);
+  symlinkSync('/dev/zero', device);
+  const forged = join(dir, 'core.fifo');
+  writeFileSync(forged, renamedMapping(renamedMapping(readFileSync(core), ctype, fifo), gconv, device));
+  const db = tempDb();
+  const started = Date.now();
+  const r = runCli(['ingest', forged, '--db', db, '--timeout', '60']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Date.now() - started < 30_000, `done in ${Date.now() - started} ms, not at the timeout`);
+  const shown = JSON.parse(runCli(['show', '1', '--db', db, '--json']).stdout) as { warnings: string[]; threads: { native_frames: { library: string | null }[] }[] };
+  assert.ok(shown.warnings.includes(`the core maps ${fifo}, a FIFO: not read`), shown.warnings.join('\n'));
+  assert.ok(shown.warnings.includes(`the core maps ${device}, a device: not read`), shown.warnings.join('\n'));
+  const libraries = new Set(shown.threads.flatMap((t) => t.native_frames.map((f) => f.library)));
+  assert.ok([...libraries].some((l) => l?.endsWith('/libc.so.6')), 'libc found through the view');
+  assert.ok(![...libraries].some((l) => l?.includes('coroner-gdb-')), 'libraries named as the core names them, not by the view');
 });

@@ -73,7 +73,7 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
   if (known) return known;
   // Otherwise hash and analyze at once: the hash decides whether the analysis is kept.
   const abort = new AbortController();
-  const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal });
+  const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal, mappedFiles: elf.mappedFiles.map((m) => m.path) });
   analysis.catch(() => {});
   const sha256 = source.sha256 ?? (await sha256File(path, source.copied ? undefined : (n) => status.read(n)));
   const existing = await duplicateOf(db, name, sha256, opts.force, seen);

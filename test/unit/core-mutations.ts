@@ -99,3 +99,25 @@ export function mutated(core: Buffer, mutation: Mutation): Buffer {
   mutation(copy);
   return copy;
 }
+
+/**
+ * A copy of CORE whose NT_FILE names TO where it named FROM (of the same length: the names are
+ * packed one after the other). What the core's memory holds is not changed.
+ */
+export function renamedMapping(core: Buffer, from: string, to: string): Buffer {
+  if (Buffer.byteLength(from) !== Buffer.byteLength(to)) throw new Error(`${to}: not of the length of ${from}`);
+  const copy = Buffer.from(core);
+  const n = note(copy, NT_FILE);
+  const desc = copy.subarray(n.descAt, n.descAt + n.descsz);
+  const at = desc.indexOf(Buffer.from(`${from}\0`));
+  if (at < 0) throw new Error(`${from}: not in the core's NT_FILE`);
+  desc.write(to, at);
+  return copy;
+}
+
+/** A path of exactly LENGTH bytes inside DIR (DIR/x___), for renamedMapping. */
+export function pathOfLength(dir: string, name: string, length: number): string {
+  const start = `${dir}/${name}`;
+  if (start.length > length) throw new Error(`${start}: longer than ${length}`);
+  return start.padEnd(length, '_');
+}
