@@ -218,3 +218,45 @@ test('a mapped file that is a FIFO or a device never blocks gdb: the core is ana
   assert.ok([...libraries].some((l) => l?.endsWith('/libc.so.6')), 'libc found through the view');
   assert.ok(![...libraries].some((l) => l?.includes('coroner-gdb-')), 'libraries named as the core names them, not by the view');
 });
+
+/** The state letter ps gives a process (R, S, Z...), or null when there is none. */
+function processState(pid: number): string | null {
+  try {
+    return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim()[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function waitFor<T>(what: string, check: () => T | null | undefined | false, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('SIGKILL of an ingest: gdb dies with it, and a later run removes its temporary folders but not a live run\'s', async () => {
+  const { core } = await fixture('threads'); // 460 MB: gdb is still at work when the kill comes
+  const tmp = tempDir('coroner-tmp-');
+  const child = spawn(process.execPath, [cli, 'ingest', core, '--db', tempDb(), '--jobs', '1'], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
+  const gdbPid = await waitFor('gdb to start', () => {
+    const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/));
+    const row = rows.find((r) => Number(r[1]) === child.pid && r[2]?.endsWith('gdb'));
+    return row ? Number(row[0]) : null;
+  }, 60_000);
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  child.kill('SIGKILL');
+  await closed;
+  await waitFor('gdb to die with its parent', () => [null, 'Z'].includes(processState(gdbPid)), 5000);
+  const left = readdirSync(tmp);
+  assert.ok(left.some((n) => n.startsWith(`coroner-ingest-${child.pid}-`)) && left.some((n) => n.startsWith(`coroner-gdb-${child.pid}-`)), `the killed run left its folders: ${left.join(', ')}`);
+  const live = join(tmp, `coroner-ingest-${process.pid}-abcdef`);
+  mkdirSync(live);
+
+  const r = runCli(['ingest', '/nonexistent/core', '--db', tempDb()], { TMPDIR: tmp });
+  assert.equal(r.code, 2);
+  assert.deepEqual(readdirSync(tmp), [`coroner-ingest-${process.pid}-abcdef`], "the dead run's folders are gone, the live one's stays");
+});

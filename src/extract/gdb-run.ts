@@ -3,12 +3,13 @@
 // names is auto-loaded (an analyzer of untrusted cores must not run scripts they point at).
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, statSync, type Stats } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CoronerError } from '../base/errors.js';
-import { gdbScriptDir } from '../base/paths.js';
+import { findProgram, gdbScriptDir } from '../base/paths.js';
 import { atInterrupt } from '../base/interrupt.js';
+import { ownTempDir } from '../base/temp-dirs.js';
 import { extractionProblem, type RawExtraction } from '../model/raw.js';
 import { makeMappedView } from './mapped-view.js';
 
@@ -99,7 +100,7 @@ export function gdbArgs(corePath: string, exe: string, outPath: string, opts: Gd
 
 /** Run gdb on one core; throws CoronerError with a line the user can act on. */
 export async function extractWithGdb(corePath: string, exe: string, opts: GdbOptions): Promise<RawExtraction> {
-  const dir = await mkdtemp(join(tmpdir(), 'coroner-gdb-'));
+  const dir = await ownTempDir('gdb');
   const outPath = join(dir, 'out.json');
   const release = atInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
@@ -161,9 +162,15 @@ function lastMeaningfulLine(stderr: string): string | null {
 function runGdb(
   gdb: string, args: string[], timeoutMs: number, corePath: string, signal?: AbortSignal,
 ): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+  const program = findProgram(gdb);
+  if (!program) return Promise.reject(new CoronerError(`${corePath}: gdb is not installed (or not on PATH); apt-get install gdb`, 'no-gdb'));
+  // gdb dies with coroner even when coroner is killed outright (SIGKILL runs no clean-up):
+  // setpriv (util-linux) sets the parent-death signal, then runs gdb in its place.
+  const setpriv = findProgram('setpriv');
+  const [command, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', program, ...args]] : [program, args];
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout kills gdb and anything it started.
-    const child = spawn(gdb, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let timedOut = false;
     child.stderr.setEncoding('utf8');
