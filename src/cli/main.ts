@@ -11,7 +11,7 @@ import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';
 import { checkCommand, DEFAULT_LIMITS } from './check.js';
 import { LIMITS, serveCommand } from './serve.js';
-import { uploadCommand } from './upload.js';
+import { UPLOAD_DEFAULTS, uploadCommand } from './upload.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 import { printable } from '../base/printable.js';
 
@@ -157,7 +157,10 @@ async function main(): Promise<number> {
           .positional('file', { type: 'string', demandOption: true, describe: 'the core or archive' })
           .option('url', { type: 'string', demandOption: true, describe: "the server's URL, e.g. http://host:8080" })
           .option('token', { type: 'string', default: process.env.CORONER_TOKEN, defaultDescription: '$CORONER_TOKEN', describe: "the server's token" })
-          .option('wait', { type: 'boolean', default: false, describe: 'wait until the analysis is done and print the dump ids' }),
+          .option('wait', { type: 'boolean', default: false, describe: 'wait until the analysis is done and print the dump ids' })
+          .option('wait-timeout', { type: 'number', default: UPLOAD_DEFAULTS.waitTimeout, describe: 'seconds --wait waits for the analysis (exit 2 after)' })
+          .option('connect-timeout', { type: 'number', default: UPLOAD_DEFAULTS.connectTimeout, describe: 'seconds to wait for the connection to the server' })
+          .option('idle-timeout', { type: 'number', default: UPLOAD_DEFAULTS.idleTimeout, describe: 'seconds the server may send nothing (once connected) before giving up' }),
       async (a) => setCode(await uploadCommand(a)),
     )
     .demandCommand(1, 'name a command: ingest, pack, list, show, census or report')
