@@ -4,8 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { copyFileSync, createReadStream, createWriteStream, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { createGzip, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { archiveOfCores } from '../scripts/lib/archive-bench.js';
@@ -166,7 +168,10 @@ test('a full temporary disk fails each archive member with one line, not as a da
   assert.equal(r.code, 2, r.stdout + r.stderr);
   const lines = failedLines(r);
   for (const c of [first, second]) {
-    assert.ok(lines.some((l) => l.startsWith(`failed ${archive}:cores/${c.core.split('/').pop()}: no space left on ${tmp}`) && l.endsWith('free space there, or set TMPDIR to a larger disk')), r.stderr);
+    const member = `failed ${archive}:cores/${c.core.split('/').pop()}: `;
+    // Seen coming (the free space before each chunk), or met as ENOSPC: either way said as such.
+    const said = new RegExp(`^${member}(not unpacked: it needs [\\d.]+ MB and only [\\d.]+ [KM]?B is free on ${tmp} \\(.* written when it stopped\\)|no space left on ${tmp} to unpack it); free space there, or set TMPDIR to a larger disk$`);
+    assert.ok(lines.some((l) => said.test(l)), r.stderr);
   }
   assert.doesNotMatch(r.stderr, /damaged/);
   assert.deepEqual(readdirSync(tmp), [], 'nothing left on the full disk');
@@ -259,4 +264,68 @@ test('SIGKILL of an ingest: gdb dies with it, and a later run removes its tempor
   const r = runCli(['ingest', '/nonexistent/core', '--db', tempDb()], { TMPDIR: tmp });
   assert.equal(r.code, 2);
   assert.deepEqual(readdirSync(tmp), [`coroner-ingest-${process.pid}-abcdef`], "the dead run's folders are gone, the live one's stays");
+});
+
+/**
+ * A tar.gz whose first member is an ELF core header followed by SIZE bytes of 'A' (a few MB of
+ * gzip that unpack to SIZE on disk: zeros would be holes), then the core AFTER.
+ */
+async function bombArchive(out: string, size: number, after: string): Promise<string> {
+  const pack = tar.pack();
+  const written = pipeline(pack, createGzip({ level: 1 }), createWriteStream(out));
+  const head = readFileSync(after).subarray(0, 64);
+  await new Promise<void>((resolve, reject) => {
+    const entry = pack.entry({ name: 'cores/core.bomb', size: head.length + size, mode: 0o644 }, (err) => (err ? reject(err) : resolve()));
+    const chunk = Buffer.alloc(1 << 20, 0x41);
+    let left = size;
+    entry.write(head);
+    const more = (): void => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!entry.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+          entry.once('drain', more);
+          return;
+        }
+      }
+      entry.end(Buffer.alloc(0));
+    };
+    more();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const source = createReadStream(after);
+    const entry = pack.entry({ name: `cores/${after.split('/').pop()}`, size: statSync(after).size, mode: 0o644 }, (err) => (err ? reject(err) : resolve()));
+    source.pipe(entry);
+  });
+  pack.finalize();
+  await written;
+  return out;
+}
+
+test('--max-unpacked: a member beyond the ceiling fails with one line, the next member still goes in', async () => {
+  const { core } = await fixture('recursion');
+  const bomb = await bombArchive(join(tempDir(), 'bomb.tar.gz'), 200e6, core);
+  assert.ok(statSync(bomb).size < 5e6, `a small archive (${statSync(bomb).size} bytes)`);
+  const db = tempDb();
+  const r = runCli(['ingest', bomb, '--db', db, '--max-unpacked', '100M']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.ok(failedLines(r).includes(`failed ${bomb}:cores/core.bomb: not unpacked: it is 200.0 MB, which goes beyond --max-unpacked 100.0 MB for one archive (0 B unpacked before it); raise --max-unpacked if the archive is trusted`), r.stderr);
+  assert.match(r.stdout, new RegExp(`^ingested ${bomb}:cores/core\\.\\d+ as dump 1`, 'm'));
+  assert.equal(dumps(db), 1);
+  const bad = runCli(['ingest', bomb, '--db', db, '--max-unpacked', 'lots']);
+  assert.equal(bad.stderr.trim(), 'coroner: --max-unpacked lots: not a size; give e.g. 8G, 500M or 1048576');
+});
+
+test('an archive that unpacks beyond the free space: that member fails saying what it needed and what was free, the next goes in', { skip: !asRoot && NOT_ROOT }, async () => {
+  const { core } = await fixture('recursion'); // 15 MB, fits the disk once the bomb is gone
+  const bomb = await bombArchive(join(tempDir(), 'bomb.tar.gz'), 200e6, core);
+  const tmp = smallDisk(32 << 20);
+  const db = tempDb();
+  const r = runCli(['ingest', bomb, '--db', db], { TMPDIR: tmp });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const line = failedLines(r).find((l) => l.startsWith(`failed ${bomb}:cores/core.bomb: `));
+  assert.match(line ?? r.stderr, new RegExp(`: not unpacked: it needs 200\\.0 MB and only [\\d.]+ [KM]?B is free on ${tmp} \\([\\d.]+ MB of it written when it stopped\\); free space there, or set TMPDIR to a larger disk$`));
+  assert.match(r.stdout, new RegExp(`^ingested ${bomb}:cores/core\\.\\d+ as dump 1`, 'm'));
+  assert.equal(dumps(db), 1);
+  assert.deepEqual(readdirSync(tmp), []);
 });

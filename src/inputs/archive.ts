@@ -13,17 +13,33 @@ import { sparseCopy } from './sparse-copy.js';
 import { problem, type InputItem } from './source.js';
 import { drain, entryName, entryRefusal, isFileEntry, type TarEntry } from './tar-rules.js';
 import { bundleSources } from './unpack-bundle.js';
+import type { UnpackBudget } from './unpack-budget.js';
 
-/** Copy a core out of the stream, hashing it on the way: the copy is then never read just to hash it. */
-async function copyToScratch(stream: AsyncIterable<Buffer>, scratch: ScratchNames): Promise<{ path: string; sha256: string }> {
+/**
+ * Copy a core out of the stream, hashing it on the way (the copy is then never read just to hash
+ * it). A copy that runs out of room (the budget's ceiling, or the disk) fails this core only: the
+ * stream is read to its end all the same, so that an archive goes on to its next member.
+ */
+async function copyCore(
+  stream: AsyncIterable<Buffer>, where: string, scratch: ScratchNames, budget: UnpackBudget, size: number | null, takenAt?: string,
+): Promise<InputItem> {
   const path = scratch.next('core');
-  const { sha256 } = await sparseCopy(stream, path);
-  return { path, sha256 };
+  try {
+    const { sha256, bytes } = await sparseCopy(stream, path, budget.member(size));
+    budget.spent(bytes);
+    return { source: { path, name: where, sha256, copied: true, temporary: path, ...(takenAt ? { takenAt } : {}) } };
+  } catch (err) {
+    const failure = archiveFailure(err, '');
+    if (failure.damaged) throw err;
+    await rm(path, { force: true });
+    await drain(stream);
+    return problem(where, failure.what, failure.kind);
+  }
 }
 
 /** The cores a stream holds, in order; NAME is how the user knows the stream (a path, or "stdin"). */
 export async function* streamSources(
-  input: AsyncIterable<Buffer>, name: string, scratch: ScratchNames, onBytes?: (n: number) => void,
+  input: AsyncIterable<Buffer>, name: string, scratch: ScratchNames, budget: UnpackBudget, onBytes?: (n: number) => void,
 ): AsyncGenerator<InputItem> {
   let where = '';
   try {
@@ -37,10 +53,9 @@ export async function* streamSources(
     }
     const magic = magicOf(head);
     if (magic === 'elf') {
-      const { path, sha256 } = await copyToScratch(stream, scratch);
-      yield { source: { path, name, sha256, copied: true, temporary: path } };
+      yield await copyCore(stream, name, scratch, budget, null);
     } else if (magic === 'tar') {
-      for await (const item of tarSources(stream, name, scratch)) {
+      for await (const item of tarSources(stream, name, scratch, budget)) {
         if ('source' in item) where = item.source.name;
         yield item;
       }
@@ -53,7 +68,7 @@ export async function* streamSources(
   }
 }
 
-async function* tarSources(stream: Readable, name: string, scratch: ScratchNames): AsyncGenerator<InputItem> {
+async function* tarSources(stream: Readable, name: string, scratch: ScratchNames, budget: UnpackBudget): AsyncGenerator<InputItem> {
   const extract = tar.extract();
   stream.on('error', (err) => extract.destroy(err));
   stream.pipe(extract);
@@ -81,7 +96,7 @@ async function* tarSources(stream: Readable, name: string, scratch: ScratchNames
       return;
     }
     sawFile = true;
-    const item = await memberSource(entry, where, scratch);
+    const item = await memberSource(entry, where, scratch, budget);
     if (item) {
       cores++;
       yield item;
@@ -101,25 +116,12 @@ function noCores(names: string[]): string {
   return `no core files in this archive (${names.length} file${names.length === 1 ? '' : 's'}, none an ELF core: ${shown})${why}`;
 }
 
-/**
- * A tar member that is an ELF core, copied out; any other file is passed over (null). A copy
- * that runs out of space fails that member only: the rest of it is read past, and the next
- * members still get their turn.
- */
-async function memberSource(entry: TarEntry, where: string, scratch: ScratchNames): Promise<InputItem | null> {
+/** A tar member that is an ELF core, copied out; any other file is passed over (null). */
+async function memberSource(entry: TarEntry, where: string, scratch: ScratchNames, budget: UnpackBudget): Promise<InputItem | null> {
   const { head, stream } = await peekStream(entry, 18);
   if (!isElfCoreHead(head)) {
     await drain(stream);
     return null;
   }
-  const path = scratch.next('core');
-  try {
-    const { sha256 } = await sparseCopy(stream, path);
-    return { source: { path, name: where, sha256, takenAt: entry.header.mtime?.toISOString(), copied: true, temporary: path } };
-  } catch (err) {
-    const failure = archiveFailure(err, '');
-    if (failure.damaged) throw err;
-    await rm(path, { force: true });
-    return problem(where, failure.what, failure.kind);
-  }
+  return copyCore(stream, where, scratch, budget, entry.header.size ?? null, entry.header.mtime?.toISOString());
 }

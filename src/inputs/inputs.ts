@@ -9,6 +9,7 @@ import { headOfFile, isElfCoreHead, magicOf } from '../core/magic.js';
 import type { Scratch } from './scratch.js';
 import { problem, type InputItem } from './source.js';
 import { isStdin, stdinSources } from './stdin.js';
+import { DEFAULT_MAX_UNPACKED } from './unpack-budget.js';
 
 export type { CoreSource, InputItem } from './source.js';
 
@@ -42,6 +43,8 @@ export interface ExpandOptions {
   onBytes?: (n: number) => void;
   /** The files named are coroner's own copies (temporary, like archive members), not the user's. */
   owned?: boolean;
+  /** The most bytes of cores one archive (or standard input) may unpack: --max-unpacked. */
+  maxUnpacked?: number;
 }
 
 /** The cores the inputs hold, in order, each once; and a problem for each unusable input. */
@@ -50,7 +53,7 @@ export async function* expandInputs(paths: string[], opts: ExpandOptions): Async
   const once = (name: string): boolean => !seen.has(name) && Boolean(seen.add(name));
   for (const given of paths) {
     if (isStdin(given)) {
-      if (once('-')) yield* stdinSources(opts.scratch, opts.onBytes);
+      if (once('-')) yield* stdinSources(opts.scratch, opts.maxUnpacked ?? DEFAULT_MAX_UNPACKED, opts.onBytes);
       continue;
     }
     const path = resolve(given);
@@ -64,7 +67,7 @@ export async function* expandInputs(paths: string[], opts: ExpandOptions): Async
       for (const core of found.filter(once)) yield { source: { path: core, name: core } };
     } else if (once(path)) {
       const magic = info.isFile() ? magicOf(await headOfFile(path).catch(() => Buffer.alloc(0))) : 'unknown';
-      if (magic === 'gzip' || magic === 'tar') yield* archiveSources(path, opts.scratch, opts.onBytes);
+      if (magic === 'gzip' || magic === 'tar') yield* archiveSources(path, opts.scratch, opts.maxUnpacked ?? DEFAULT_MAX_UNPACKED, opts.onBytes);
       else yield { source: opts.owned ? { path, name: path, copied: true, temporary: path } : { path, name: path } };
     }
   }

@@ -26,6 +26,8 @@ export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
   takenAt: string | null;
   /** Keep the copies coroner makes (archive members, stdin, uploads) here instead of deleting them. */
   keepCores?: string | null;
+  /** The most bytes of cores one archive may unpack (--max-unpacked). */
+  maxUnpacked?: number;
   /** The files named are coroner's own copies (the server's spool): kept or deleted like archive members. */
   ownInputs?: boolean;
   jobs: number;
@@ -171,7 +173,7 @@ export async function ingest(db: Db, inputs: string[], opts: IngestOptions): Pro
     return outcome;
   };
   try {
-    for await (const item of expandInputs(inputs, { scratch, onBytes: (n) => status.read(n), owned: opts.ownInputs })) {
+    for await (const item of expandInputs(inputs, { scratch, onBytes: (n) => status.read(n), owned: opts.ownInputs, maxUnpacked: opts.maxUnpacked })) {
       if ('problem' in item) {
         const outcome: IngestOutcome = { path: item.problem.name, status: 'failed', kind: item.problem.error.kind, error: item.problem.error.message };
         opts.onProgress?.(outcome);
