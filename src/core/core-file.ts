@@ -222,7 +222,7 @@ function parseNotes(buf: Buffer, core: ElfCore): string | null {
     const descsz = buf.readUInt32LE(at + 4);
     const type = buf.readUInt32LE(at + 8);
     const descAt = at + 12 + align4(namesz);
-    if (descAt + descsz > buf.length) break;
+    if (descAt + descsz > buf.length) return `a note at byte ${at} of its notes runs past their end (${buf.length} bytes)`;
     const desc = buf.subarray(descAt, descAt + descsz);
     const min = NOTE_MIN[type];
     if (min && descsz < min[1]) return `its ${min[0]} note is ${descsz} bytes, shorter than the ${min[1]} it must be`;
