@@ -31,7 +31,7 @@ function outcomeLine(o: IngestOutcome): string {
     case 'ingested':
       return `ingested ${printable(o.path)} as dump ${o.id}: ${o.threads} threads, ${o.findings} findings (${seconds(o.ms)})`;
     case 'duplicate':
-      if (o.sameAs) return `skipped ${printable(o.path)}: the same core as ${printable(o.sameAs)} (dump ${o.id})`;
+      if (o.same_as) return `skipped ${printable(o.path)}: the same core as ${printable(o.same_as)} (dump ${o.id})`;
       return `skipped ${printable(o.path)}: already stored as dump ${o.id} (--force analyzes it again)`;
     case 'failed':
       return `failed ${printable(o.error)}`;

@@ -38,8 +38,8 @@ export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
 
 export type IngestOutcome =
   | { path: string; status: 'ingested'; id: number; threads: number; findings: number; ms: number }
-  /** sameAs: the core of this batch it is a copy of (else it was stored before, or by another ingest meanwhile). */
-  | { path: string; status: 'duplicate'; id: number; sameAs?: string }
+  /** same_as (snake_case, as --json prints it): the core of this batch it is a copy of (else it was stored before, or by another ingest meanwhile). */
+  | { path: string; status: 'duplicate'; id: number; same_as?: string }
   | { path: string; status: 'failed'; kind: string; error: string };
 
 /** An argument as a shell would need it, so that a command line with spaces reads unambiguously. */
@@ -100,7 +100,7 @@ async function duplicateOf(db: Db, name: string, sha256: string, force: boolean,
   if (first) {
     const id = await first.id;
     if (id === null) return { path: name, status: 'failed', kind: 'duplicate-of-failed', error: `${name}: the same core as ${first.name}, which failed (see its line)` };
-    return { path: name, status: 'duplicate', id, sameAs: first.name };
+    return { path: name, status: 'duplicate', id, same_as: first.name };
   }
   const id = force ? null : findBySha(db, sha256);
   return id === null ? null : { path: name, status: 'duplicate', id };
