@@ -66,7 +66,7 @@ test('a tar.gz of cores from several processes, a broken core and a duplicate: o
   assert.match(r.stdout, /^6 ingested, 1 skipped as duplicates, 1 failed$/m);
   const name = (core: string, suffix = ''): string => `${archive}:cores/${core.split('/').pop()}${suffix}`;
   assert.match(r.stdout, new RegExp(`^  failed: ${name(broken)}: truncated core \\(\\d+ of \\d+ bytes\\)`, 'm'));
-  assert.match(r.stdout, new RegExp(`^skipped ${name(census[0]!.core, '.2')}: already stored as dump \\d+`, 'm'));
+  assert.match(r.stdout, new RegExp(`^skipped ${name(census[0]!.core, '.2')}: the same core as ${name(census[0]!.core)} \\(dump [1-9]\\d*\\)$`, 'm'));
   assert.doesNotMatch(r.stdout + r.stderr, /README/, 'a file that is not a core is passed over silently');
   // eslint-disable-next-line no-control-regex -- the terminal's escape (ESC [) is what is looked for
   assert.doesNotMatch(r.stderr, /\r|\x1b\[/, 'no progress redrawing when stderr is not a terminal');

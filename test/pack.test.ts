@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, runCli, showJson, tempDb, tempDir, truthOf, type CliResult } from './helpers.js';
+import { pathOfLength, renamedMapping } from './unit/core-mutations.js';
 
 const PYTHON = '/usr/bin/python3.11';
 
@@ -117,4 +118,31 @@ test('pack of a file that is not a core: one line, exit 2, no bundle written', (
   assert.equal(r.code, 2);
   assert.match(r.stderr.trim(), /^coroner: \/usr\/bin\/python3\.11: .*not a core file/);
   assert.deepEqual(readdirSync(dir), ['x']);
+});
+
+test('a forged core naming /etc/shadow and another ELF file: pack takes neither, and says why for each', async () => {
+  const { core } = await fixture('recursion');
+  const dir = tempDir();
+  const ctype = '/usr/lib/locale/C.utf8/LC_CTYPE';
+  const libz = '/usr/lib/x86_64-linux-gnu/libz.so.1.2.13';
+  // The same lengths as the names they replace: /etc/shadow through doubled slashes, and a link to gdb.
+  const shadow = `/etc${'/'.repeat(ctype.length - '/etc'.length - 'shadow'.length)}shadow`;
+  const other = pathOfLength(dir, 'lib', libz.length);
+  symlinkSync('/usr/bin/gdb', other);
+  const forged = join(dir, 'core.forged');
+  writeFileSync(forged, renamedMapping(renamedMapping(readFileSync(core), ctype, shadow), libz, other));
+  const bundle = join(dir, 'bundle.tar.gz');
+
+  const r = runCli(['pack', forged, '-o', bundle]);
+
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stderr.includes(`not packed: ${shadow}: not an ELF file, nor locale or iconv data in its system place: a file the core names is not taken on its word\n`), r.stderr);
+  assert.ok(r.stderr.includes(`not packed: ${other}: a different file: its build-id is ${buildIdOf('/usr/bin/gdb')}, the core's memory shows ${buildIdOf(libz)}\n`), r.stderr);
+  const entries = tarList(bundle);
+  assert.ok(!entries.some((e) => /shadow|gdb|lib_+$/.test(e)), entries.join('\n'));
+  assert.ok(entries.includes('sysroot/usr/lib/x86_64-linux-gnu/libc.so.6'), 'the files the core really mapped are still packed');
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', bundle, 'coroner-bundle.json'], { encoding: 'utf8' })) as { missing: { path: string; reason: string }[] };
+  // libz's later mappings still name it, but its first (the ELF header) now names the other file.
+  assert.deepEqual(manifest.missing.map((m) => m.path).sort(), [other, shadow, libz].sort());
+  assert.match(manifest.missing.find((m) => m.path === libz)!.reason, /^the core's memory shows no build-id for it/);
 });

@@ -6,13 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { cli, fixture, runCli, startCli, tempDir, type CliResult } from './helpers.js';
+import { NOT_ROOT, asRoot, smallDisk } from './mounts.js';
 
 const TOKEN = 'test-token-1234567890';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -38,8 +39,7 @@ async function until<T>(what: string, check: () => T | Promise<T>, ms = 60_000):
   }
 }
 
-async function serve(extra: string[] = []): Promise<Served> {
-  const dir = tempDir();
+async function serve(extra: string[] = [], dir = tempDir()): Promise<Served> {
   const db = join(dir, 'coroner.db');
   const child = startCli(['serve', '--port', '0', '--token', TOKEN, '--db', db, ...extra]);
   let stdout = '';
@@ -485,4 +485,22 @@ test('an upload whose body stops is dropped after --body-timeout: a 408, no file
   const bad = runCli(['serve', '--token', TOKEN, '--db', s.db, '--max-per-client', '0']);
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr.trim(), 'coroner: --max-per-client 0: give a whole number of connections, 1 or more');
+});
+
+test('a full spool disk: 507 with a line that says so, nothing left in the spool, and the server goes on', { timeout: 120_000, skip: !asRoot && NOT_ROOT }, async () => {
+  const { core } = await fixture('recursion'); // 15 MB, on a disk of 4 MB
+  const s = await serve([], smallDisk(4 << 20));
+  try {
+    const r = await runCliAsync(['upload', core, '--url', s.url, '--token', TOKEN]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('coroner: ')).join('\n'),
+      `coroner: ${core}: the server answered 507: the server has no space left to store the upload (its spool disk is full); try again later, or ask its operator to free space`);
+    assert.deepEqual(readdirSync(s.spool), []);
+    const small = join(tempDir(), 'core.small');
+    writeFileSync(small, readFileSync(core).subarray(0, 1 << 20));
+    const next = await request(`${s.url}/api/cores/core.small`, { method: 'PUT', headers: auth, file: small });
+    assert.equal(next.status, 202, 'an upload that fits is still taken');
+  } finally {
+    await s.stop();
+  }
 });

@@ -1,12 +1,17 @@
 // What goes into a bundle: the core, every file it mapped that is still on this machine, the
 // thread library gdb loads beside libc, the separate debug files found by build-id, and the
 // links by which the loader named those files (/lib -> /usr/lib, sonames, the interpreter).
+// A core is untrusted: its list of mapped files may name anything (/etc/shadow). A file is taken
+// only when it is the one the process mapped: an ELF file whose build-id is the one the core's
+// memory shows for that mapping, or a data file of the kinds a Python process maps (locale data,
+// iconv's cache) in its system place. Every other entry is listed as not packed, with why.
 import { existsSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { executableOf, type ElfCore } from '../core/core-file.js';
 import { DEBUG_DIR, sysrootEntry, type BundleFile, type BundleManifest } from './manifest.js';
 import { readElfIds } from './elf-ids.js';
+import { MappedBuildIds } from './mapped-ids.js';
 
 /** A file to pack, and where to read it from. */
 export interface PackFile extends BundleFile {
@@ -91,19 +96,47 @@ async function rootLinks(files: PackFile[]): Promise<BundleManifest['links']> {
   return links;
 }
 
+/** Data files (not ELF) a Python process maps, by where they really are: glibc's locale data and iconv's cache. */
+const DATA_PLACES = [
+  /^\/usr\/lib\/locale\/(locale-archive|[\w.@-]+\/LC_[A-Z_]+)$/,
+  /^\/usr\/share\/locale\/[\w.@-]+\/LC_MESSAGES\/[\w.@+-]+\.mo$/,
+  /^\/usr\/lib(64|\/x86_64-linux-gnu)?\/gconv\/gconv-modules\.cache$/,
+];
+
+/** Why PATH (a regular file) is not taken as the file the process mapped; null when it is. */
+async function notTheMappedFile(path: string, shown: MappedBuildIds): Promise<string | null> {
+  const ids = await readElfIds(path).catch(() => null);
+  if (!ids) {
+    const real = await realpath(path);
+    if (DATA_PLACES.some((place) => place.test(real))) return null;
+    return 'not an ELF file, nor locale or iconv data in its system place: a file the core names is not taken on its word';
+  }
+  const inCore = shown.of(path);
+  if (!inCore) return "the core's memory shows no build-id for it (no ELF header at its first mapping), so it cannot be told to be the file the process mapped";
+  if (!ids.buildId) return `it has no build-id to check against the ${inCore} the core's memory shows`;
+  if (ids.buildId !== inCore) return `a different file: its build-id is ${ids.buildId}, the core's memory shows ${inCore}`;
+  return null;
+}
+
 export async function planBundle(core: ElfCore, debugRoot: string): Promise<BundlePlan> {
   const planner = new Planner(debugRoot);
   await planner.add({ entry: `core/${basename(core.path)}`, path: core.path, source: core.path, kind: 'core' });
-  for (const path of [...new Set(core.mappedFiles.map((m) => m.path))]) {
-    const why = await unusable(path);
-    if (why) planner.plan.missing.push({ path, reason: why });
-    else await planner.addWithDebug(path, 'mapped');
+  const shown = new MappedBuildIds(core);
+  try {
+    for (const path of [...new Set(core.mappedFiles.map((m) => m.path))]) {
+      const why = (await unusable(path)) ?? (await notTheMappedFile(path, shown));
+      if (why) planner.plan.missing.push({ path, reason: why });
+      else await planner.addWithDebug(path, 'mapped');
+    }
+  } finally {
+    shown.close();
   }
-  const libc = core.mappedFiles.find((m) => LIBC.test(m.path));
+  // Only beside a libc that was taken: the folder comes from the core's word.
+  const libc = core.mappedFiles.find((m) => LIBC.test(m.path) && planner.packed(m.path));
   const threadDb = libc ? await realpath(join(dirname(libc.path), 'libthread_db.so.1')).catch(() => null) : null;
   if (threadDb) await planner.addWithDebug(threadDb, 'thread-db');
   const exe = executableOf(core);
-  const interp = exe && !(await unusable(exe)) ? (await readElfIds(exe).catch(() => null))?.interp : null;
+  const interp = exe && planner.packed(exe) ? (await readElfIds(exe).catch(() => null))?.interp : null;
   const interpDir = interp ? await realpath(dirname(interp)).catch(() => null) : null;
   const dirs = new Set(planner.plan.files.filter((f) => f.kind === 'mapped' || f.kind === 'thread-db').map((f) => dirname(f.path)));
   if (interpDir) dirs.add(interpDir);

@@ -19,7 +19,8 @@ async function readAt(fh: FileHandle, offset: number, length: number): Promise<B
   return buf.subarray(0, bytesRead);
 }
 
-function buildIdIn(notes: Buffer): string | null {
+/** The GNU build-id in a block of ELF notes, as hex; null when there is none. */
+export function buildIdIn(notes: Buffer): string | null {
   for (let at = 0; at + 12 <= notes.length; ) {
     const namesz = notes.readUInt32LE(at);
     const descsz = notes.readUInt32LE(at + 4);

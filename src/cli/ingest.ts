@@ -7,6 +7,7 @@ import { seconds } from '../base/units.js';
 import { printable } from '../base/printable.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 import { progressDisplay } from './progress.js';
+import { sizeArg } from './size-arg.js';
 
 export interface IngestArgs {
   db: string;
@@ -21,6 +22,7 @@ export interface IngestArgs {
   series?: string;
   takenAt?: string;
   keepCores?: string;
+  maxUnpacked: string;
   json: boolean;
 }
 
@@ -29,6 +31,7 @@ function outcomeLine(o: IngestOutcome): string {
     case 'ingested':
       return `ingested ${printable(o.path)} as dump ${o.id}: ${o.threads} threads, ${o.findings} findings (${seconds(o.ms)})`;
     case 'duplicate':
+      if (o.same_as) return `skipped ${printable(o.path)}: the same core as ${printable(o.same_as)} (dump ${o.id})`;
       return `skipped ${printable(o.path)}: already stored as dump ${o.id} (--force analyzes it again)`;
     case 'failed':
       return `failed ${printable(o.error)}`;
@@ -45,6 +48,7 @@ function checkTakenAt(value: string | undefined): string | null {
 export async function ingestCommand(a: IngestArgs): Promise<number> {
   const takenAt = checkTakenAt(a.takenAt);
   if (!(a.timeout > 0)) throw new CoronerError(`--timeout ${a.timeout}: give a number of seconds above 0`, 'usage');
+  const maxUnpacked = sizeArg('max-unpacked', a.maxUnpacked);
   const db = openDb(a.db);
   const progress = a.json ? null : progressDisplay();
   try {
@@ -59,6 +63,7 @@ export async function ingestCommand(a: IngestArgs): Promise<number> {
       series: a.series ?? null,
       takenAt,
       keepCores: a.keepCores ? resolve(a.keepCores) : null,
+      maxUnpacked,
       onProgress: progress ? (o) => progress.line(outcomeLine(o), o.status === 'failed') : undefined,
       onStatus: progress?.status,
     });

@@ -11,9 +11,13 @@ import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';
 import { checkCommand, DEFAULT_LIMITS } from './check.js';
 import { LIMITS, serveCommand } from './serve.js';
-import { uploadCommand } from './upload.js';
+import { UPLOAD_DEFAULTS, uploadCommand } from './upload.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 import { printable } from '../base/printable.js';
+import { DEFAULT_MAX_UNPACKED } from '../inputs/unpack-budget.js';
+
+/** --max-unpacked's default, as people write sizes. */
+const MAX_UNPACKED = `${DEFAULT_MAX_UNPACKED / 1e9}G`;
 
 
 function withDb<T>(y: Argv<T>) {
@@ -37,7 +41,8 @@ function ingestOptions<T>(y: Argv<T>) {
     .option('jobs', { type: 'number', describe: 'cores analyzed in parallel (default: number of CPUs)' })
     .option('series', { type: 'string', describe: 'name of the series these dumps belong to' })
     .option('taken-at', { type: 'string', describe: 'capture time (ISO 8601) instead of the core file mtime' })
-    .option('keep-cores', { type: 'string', describe: 'keep the copies of archive members and stdin here (by sha256), so that diff can still find who holds the growth' });
+    .option('keep-cores', { type: 'string', describe: 'keep the copies of archive members and stdin here (by sha256), so that diff can still find who holds the growth' })
+    .option('max-unpacked', { type: 'string', default: MAX_UNPACKED, describe: 'the most bytes of cores one archive may unpack (a member beyond it fails, the others go on)' });
 }
 
 async function main(): Promise<number> {
@@ -143,6 +148,7 @@ async function main(): Promise<number> {
           .option('jobs', { type: 'number', describe: 'uploads analyzed in parallel (default: number of CPUs)' })
           .option('timeout', { type: 'number', default: 300, describe: 'seconds gdb may take per core' })
           .option('keep-cores', { type: 'string', describe: 'keep uploaded cores here (by sha256), so that diff can still find who holds the growth' })
+          .option('max-unpacked', { type: 'string', default: MAX_UNPACKED, describe: 'the most bytes of cores one uploaded archive may unpack' })
           .option('max-connections', { type: 'number', default: LIMITS.maxConnections, describe: 'connections open at once, from all clients' })
           .option('max-per-client', { type: 'number', default: LIMITS.maxPerClient, describe: 'connections open at once from one client address' })
           .option('header-timeout', { type: 'number', default: LIMITS.headersMs / 1000, describe: 'seconds a client has to send all of a request\'s headers' })
@@ -157,7 +163,10 @@ async function main(): Promise<number> {
           .positional('file', { type: 'string', demandOption: true, describe: 'the core or archive' })
           .option('url', { type: 'string', demandOption: true, describe: "the server's URL, e.g. http://host:8080" })
           .option('token', { type: 'string', default: process.env.CORONER_TOKEN, defaultDescription: '$CORONER_TOKEN', describe: "the server's token" })
-          .option('wait', { type: 'boolean', default: false, describe: 'wait until the analysis is done and print the dump ids' }),
+          .option('wait', { type: 'boolean', default: false, describe: 'wait until the analysis is done and print the dump ids' })
+          .option('wait-timeout', { type: 'number', default: UPLOAD_DEFAULTS.waitTimeout, describe: 'seconds --wait waits for the analysis (exit 2 after)' })
+          .option('connect-timeout', { type: 'number', default: UPLOAD_DEFAULTS.connectTimeout, describe: 'seconds to wait for the connection to the server' })
+          .option('idle-timeout', { type: 'number', default: UPLOAD_DEFAULTS.idleTimeout, describe: 'seconds the server may send nothing (once connected) before giving up' }),
       async (a) => setCode(await uploadCommand(a)),
     )
     .demandCommand(1, 'name a command: ingest, pack, list, show, census or report')

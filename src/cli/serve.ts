@@ -2,7 +2,7 @@
 // listens on (with --port 0, the port the system chose); requests are logged on stderr.
 import { dirname, join, resolve } from 'node:path';
 import { CoronerError } from '../base/errors.js';
-import { parseSize } from '../base/units.js';
+import { sizeArg } from './size-arg.js';
 import { printable } from '../base/printable.js';
 import { defaultJobs } from '../pipeline/ingest.js';
 import { CoronerServer, LIMITS, type Limits } from '../server/server.js';
@@ -22,6 +22,7 @@ export interface ServeArgs {
   jobs?: number;
   timeout: number;
   keepCores?: string;
+  maxUnpacked: string;
   maxConnections: number;
   maxPerClient: number;
   headerTimeout: number;
@@ -59,8 +60,7 @@ function checkArgs(a: ServeArgs): { token: string; maxUpload: number } {
   if (a.token.trim().length < MIN_TOKEN) {
     throw new CoronerError(`the token is ${a.token.trim() ? `only ${a.token.trim().length} characters` : 'blank'}: give serve a token of at least ${MIN_TOKEN} characters (e.g. openssl rand -hex 24)`, 'usage');
   }
-  const maxUpload = parseSize(a.maxUpload);
-  if (!maxUpload) throw new CoronerError(`--max-upload ${a.maxUpload}: not a size; give e.g. 8G, 500M or 1048576`, 'usage');
+  const maxUpload = sizeArg('max-upload', a.maxUpload);
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new CoronerError(`--port ${a.port}: give a port from 0 (any free one) to 65535`, 'usage');
   if (!(a.timeout > 0)) throw new CoronerError(`--timeout ${a.timeout}: give a number of seconds above 0`, 'usage');
   return { token: a.token, maxUpload };
@@ -103,6 +103,7 @@ export async function serveCommand(a: ServeArgs): Promise<number> {
       jobs: a.jobs ?? defaultJobs(),
       timeoutMs: a.timeout * 1000,
       keepCores: a.keepCores ? resolve(a.keepCores) : null,
+      maxUnpacked: sizeArg('max-unpacked', a.maxUnpacked),
       log,
       limits,
     });

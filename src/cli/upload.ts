@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoronerError } from '../base/errors.js';
 import { humanBytes } from '../base/units.js';
 import { printable } from '../base/printable.js';
-import { exchange, type Answer } from './http-client.js';
+import { DEFAULT_PATIENCE, exchange, type Answer, type Patience } from './http-client.js';
 import { UploadProgress } from './upload-progress.js';
 import { EXIT_OK } from './exit.js';
 
@@ -17,11 +17,23 @@ export interface UploadArgs {
   url: string;
   token?: string;
   wait: boolean;
+  /** Seconds to wait for the connection, and for any byte after it. */
+  connectTimeout: number;
+  idleTimeout: number;
+  /** Seconds --wait waits for the analysis to end. */
+  waitTimeout: number;
 }
 
 /** Servers that ignore `Expect: 100-continue` get the body after this long anyway (as curl does). */
 const CONTINUE_WAIT_MS = 1000;
 const POLL_MS = 1000;
+
+export const UPLOAD_DEFAULTS = {
+  connectTimeout: DEFAULT_PATIENCE.connectMs / 1000,
+  idleTimeout: DEFAULT_PATIENCE.idleMs / 1000,
+  /** An analysis takes at most --timeout (300 s) per core on the server, after those queued before it. */
+  waitTimeout: 3600,
+};
 
 /** The upload URL from what the user gave: the server's base URL, or its /api/cores URL. */
 function uploadUrl(given: string, name: string): URL {
@@ -63,18 +75,32 @@ function refusal(file: string, a: Answer): CoronerError {
   return new CoronerError(`${file}: the server answered ${a.status}: ${a.body.error ?? 'no reason given'}`, 'refused');
 }
 
-async function waitUntilAnalyzed(statusUrl: string, token: string): Promise<Answer['body']> {
+async function waitUntilAnalyzed(file: string, statusUrl: string, token: string, patience: Patience, waitMs: number): Promise<Answer['body']> {
   const url = new URL(statusUrl);
+  const deadline = Date.now() + waitMs;
   for (;;) {
-    const a = await exchange(url, { method: 'GET', headers: { Authorization: `Bearer ${token}` } }, (req) => req.end());
+    const a = await exchange(url, { method: 'GET', headers: { Authorization: `Bearer ${token}` } }, (req) => req.end(), patience);
     if (a.status !== 200) throw new CoronerError(`${statusUrl}: the server answered ${a.status}: ${a.body.error ?? 'no reason given'}`, 'status');
     if (a.body.status === 'done' || a.body.status === 'failed') return a.body;
+    if (Date.now() + POLL_MS > deadline) {
+      throw new CoronerError(
+        `${file}: the analysis had not ended after ${waitMs / 1000} s (still ${printable(String(a.body.status))}); it goes on on the server: follow ${statusUrl}, or raise --wait-timeout`,
+        'wait-timeout',
+      );
+    }
     await sleep(POLL_MS);
   }
 }
 
+function seconds(flag: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) throw new CoronerError(`--${flag} ${value}: give a number of seconds above 0`, 'usage');
+  return value * 1000;
+}
+
 export async function uploadCommand(a: UploadArgs): Promise<number> {
   if (!a.token) throw new CoronerError('upload needs the server\'s token: pass --token T or set CORONER_TOKEN', 'usage');
+  const patience: Patience = { connectMs: seconds('connect-timeout', a.connectTimeout), idleMs: seconds('idle-timeout', a.idleTimeout) };
+  const waitMs = seconds('wait-timeout', a.waitTimeout);
   const info = await stat(a.file).catch(() => null);
   if (!info?.isFile()) throw new CoronerError(`${a.file}: no such file (give a core or an archive of cores)`, 'not-found');
   const name = basename(a.file);
@@ -95,13 +121,14 @@ export async function uploadCommand(a: UploadArgs): Promise<number> {
       },
     },
     sendFile(a.file, progress),
+    patience,
   );
   if (answer.status !== 202) throw refusal(a.file, answer);
   progress.finish();
   const statusUrl = String(answer.body.status_url);
   console.log(statusUrl);
   if (!a.wait) return EXIT_OK;
-  const final = await waitUntilAnalyzed(statusUrl, a.token);
+  const final = await waitUntilAnalyzed(a.file, statusUrl, a.token, patience, waitMs);
   if (final.status === 'failed') throw new CoronerError(`${a.file}: the analysis failed: ${final.error ?? 'no reason given'}`, 'analysis');
   const dumps = (final.dumps as number[]).join(', ');
   console.log(`done: dump${(final.dumps as number[]).length === 1 ? '' : 's'} ${dumps}${final.error ? ` (some cores failed: ${printable(String(final.error))})` : ''}`);

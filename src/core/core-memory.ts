@@ -2,7 +2,7 @@
 // the PT_LOAD program headers. Pages a core leaves out (read-only file-backed text and data that
 // gcore and the kernel skip) are read from the mapped files the NT_FILE note names, when present.
 // Reads are positioned reads of whole ranges: a core is never loaded into memory.
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ElfCore, Segment } from './core-file.js';
 import type { MappedFile } from '../model/types.js';
@@ -13,6 +13,22 @@ interface Source {
   fd: number;
   /** File offset of `start`. */
   offset: number;
+}
+
+/**
+ * A file the core names, opened for reading only if it is a regular file: a FIFO's open would
+ * block, a device's may do anything. Checked again on the open descriptor, against a swap.
+ */
+function openRegularFile(path: string): number | null {
+  try {
+    if (!statSync(path).isFile()) return null;
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    if (fstatSync(fd).isFile()) return fd;
+    closeSync(fd);
+  } catch {
+    // not on this machine, or not readable: those pages stay unknown
+  }
+  return null;
 }
 
 export class CoreMemory {
@@ -29,7 +45,7 @@ export class CoreMemory {
     for (const m of core.mappedFiles) {
       for (const gap of gapsIn(m, core.segments)) {
         const path = opts.sysroot ? join(opts.sysroot, m.path) : m.path;
-        if (!opened.has(path)) opened.set(path, existsSync(path) ? openSync(path, 'r') : null);
+        if (!opened.has(path)) opened.set(path, openRegularFile(path));
         const fd = opened.get(path);
         if (fd == null) continue;
         this.sources.push({ start: gap.start, end: gap.end, fd, offset: m.fileOffset + (gap.start - m.start) });

@@ -2,14 +2,16 @@
 // script printed. gdb resolves symbols, DWARF layouts and unwinds stacks; nothing the core
 // names is auto-loaded (an analyzer of untrusted cores must not run scripts they point at).
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, rmSync, statSync, type Stats } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CoronerError } from '../base/errors.js';
-import { gdbScriptDir } from '../base/paths.js';
+import { findProgram, gdbScriptDir } from '../base/paths.js';
 import { atInterrupt } from '../base/interrupt.js';
+import { ownTempDir } from '../base/temp-dirs.js';
 import { extractionProblem, type RawExtraction } from '../model/raw.js';
+import { makeMappedView } from './mapped-view.js';
 
 export interface GdbOptions {
   /** The executable to load instead of the one the core names. */
@@ -24,6 +26,11 @@ export interface GdbOptions {
   gdb?: string;
   /** Aborting kills gdb (an ingest that learns the core is a duplicate stops its analysis). */
   signal?: AbortSignal;
+  /**
+   * The files the core's list names: gdb is then shown only those that are regular files, through
+   * a view (mapped-view.ts) as its sysroot. Without it gdb may open any file the core names.
+   */
+  mappedFiles?: string[];
 }
 
 interface ScriptError {
@@ -40,7 +47,11 @@ export function resolveExecutable(corePath: string, named: string | null, opts: 
     throw new CoronerError(`${corePath}: the core does not say which executable it ran; pass --exe PATH (e.g. --exe /usr/bin/python3.11)`, 'no-executable');
   }
   const path = opts.sysroot ? join(opts.sysroot, named) : named;
-  if (!existsSync(path)) {
+  const info = statOrNull(path);
+  if (info && !info.isFile()) {
+    throw new CoronerError(`${corePath}: the executable the core names, ${path}, is not a regular file; pass --exe PATH`, 'no-executable');
+  }
+  if (!info) {
     throw new CoronerError(
       `${corePath}: the executable ${path} is not on this machine; pass --exe PATH or --sysroot DIR with the files of the machine the core came from`,
       'no-executable',
@@ -58,12 +69,22 @@ export function gdbIndexCacheDir(): string {
   return join(base, 'coroner', 'gdb-index');
 }
 
-export function gdbArgs(corePath: string, exe: string, outPath: string, opts: GdbOptions): string[] {
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** gdb's command line; VIEW, when given, is the sysroot gdb sees instead of opts.sysroot. */
+export function gdbArgs(corePath: string, exe: string, outPath: string, opts: GdbOptions, view?: string): string[] {
   const early = ['set auto-load off', `set debuginfod enabled ${opts.debuginfod ? 'on' : 'off'}`, 'set pagination off', 'set confirm off', 'set width 0'];
   // coroner runs one gdb per core in parallel already; gdb's own indexing threads only compete
   // with those (and, measured on 2 CPUs, made even a lone run slower).
   early.push('maint set worker-threads 0');
-  if (opts.sysroot) early.push(`set sysroot ${opts.sysroot}`);
+  const sysroot = view ?? opts.sysroot;
+  if (sysroot) early.push(`set sysroot ${sysroot}`);
   if (opts.debugDir) early.push(`set debug-file-directory ${opts.debugDir}`);
   // Only for this machine's own files: an index built from a bundle's files would be found by
   // build-id for later cores too, and a bundle is not to be trusted that far.
@@ -79,11 +100,12 @@ export function gdbArgs(corePath: string, exe: string, outPath: string, opts: Gd
 
 /** Run gdb on one core; throws CoronerError with a line the user can act on. */
 export async function extractWithGdb(corePath: string, exe: string, opts: GdbOptions): Promise<RawExtraction> {
-  const dir = await mkdtemp(join(tmpdir(), 'coroner-gdb-'));
+  const dir = await ownTempDir('gdb');
   const outPath = join(dir, 'out.json');
   const release = atInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
-    const { code, stderr, timedOut } = await runGdb(opts.gdb ?? 'gdb', gdbArgs(corePath, exe, outPath, opts), opts.timeoutMs, corePath, opts.signal);
+    const view = opts.mappedFiles ? await makeMappedView(join(dir, 'root'), opts.sysroot ?? '/', opts.mappedFiles) : null;
+    const { code, stderr, timedOut } = await runGdb(opts.gdb ?? 'gdb', gdbArgs(corePath, exe, outPath, opts, view?.root), opts.timeoutMs, corePath, opts.signal);
     if (opts.signal?.aborted) throw new CoronerError(`${corePath}: analysis cancelled`, 'cancelled');
     if (timedOut) {
       throw new CoronerError(`${corePath}: gdb did not finish within ${opts.timeoutMs / 1000} s; raise --timeout, or check that the core is not damaged`, 'timeout');
@@ -92,7 +114,11 @@ export async function extractWithGdb(corePath: string, exe: string, opts: GdbOpt
       const why = lastMeaningfulLine(stderr) ?? `gdb exited with code ${code}`;
       throw new CoronerError(`${corePath}: gdb could not read the core: ${why}`, 'gdb-failed');
     }
-    return readExtraction(corePath, exe, await readFile(outPath, 'utf8'));
+    // The libraries gdb names are in the view: shown by the names the core gave them.
+    const text = await readFile(outPath, 'utf8');
+    const raw = readExtraction(corePath, exe, view ? text.split(`${view.root}/`).join('/') : text);
+    for (const s of view?.skipped ?? []) raw.warnings.push(`the core maps ${s.path}, ${s.why}: not read`);
+    return raw;
   } finally {
     release();
     await rm(dir, { recursive: true, force: true });
@@ -136,9 +162,15 @@ function lastMeaningfulLine(stderr: string): string | null {
 function runGdb(
   gdb: string, args: string[], timeoutMs: number, corePath: string, signal?: AbortSignal,
 ): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+  const program = findProgram(gdb);
+  if (!program) return Promise.reject(new CoronerError(`${corePath}: gdb is not installed (or not on PATH); apt-get install gdb`, 'no-gdb'));
+  // gdb dies with coroner even when coroner is killed outright (SIGKILL runs no clean-up):
+  // setpriv (util-linux) sets the parent-death signal, then runs gdb in its place.
+  const setpriv = findProgram('setpriv');
+  const [command, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', program, ...args]] : [program, args];
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout kills gdb and anything it started.
-    const child = spawn(gdb, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let timedOut = false;
     child.stderr.setEncoding('utf8');

@@ -6,8 +6,8 @@ import type { Scratch } from './scratch.js';
 import type { InputItem } from './source.js';
 import type { WorkerMessage, WorkerTask } from './archive-worker.js';
 
-export async function* archiveSources(path: string, scratch: Scratch, onBytes?: (n: number) => void): AsyncGenerator<InputItem> {
-  const task: WorkerTask = { path, name: path, dir: await scratch.folder('archive') };
+export async function* archiveSources(path: string, scratch: Scratch, maxUnpacked: number, onBytes?: (n: number) => void): AsyncGenerator<InputItem> {
+  const task: WorkerTask = { path, name: path, dir: await scratch.folder('archive'), maxUnpacked };
   const worker = new Worker(new URL('./archive-worker.js', import.meta.url), { workerData: task });
   const inbox: WorkerMessage[] = [];
   let wake: (() => void) | null = null;

@@ -9,11 +9,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { streamSources } from './archive.js';
 import { namesIn } from './scratch.js';
 import type { CoreSource } from './source.js';
+import { UnpackBudget } from './unpack-budget.js';
 
 export interface WorkerTask {
   path: string;
   name: string;
   dir: string;
+  /** --max-unpacked, in bytes. */
+  maxUnpacked: number;
 }
 
 export type WorkerMessage =
@@ -42,7 +45,7 @@ const asked = (): Promise<void> => new Promise((resolve) => port.once('message',
 
 try {
   const input = createReadStream(task.path, { highWaterMark: 1 << 20 });
-  for await (const item of streamSources(input, task.name, namesIn(task.dir), onBytes)) {
+  for await (const item of streamSources(input, task.name, namesIn(task.dir), new UnpackBudget(task.dir, task.maxUnpacked), onBytes)) {
     flush();
     post('problem' in item ? { problem: { name: item.problem.name, message: item.problem.error.message, kind: item.problem.error.kind } } : item);
     await asked();

@@ -2,10 +2,10 @@
 // each, under names coroner makes up (never a name from an archive); the folder goes when the
 // ingest ends, whether it went well or not, and also when the process exits or is interrupted.
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atInterrupt } from '../base/interrupt.js';
+import { ownTempDir, sweepStaleTempDirs } from '../base/temp-dirs.js';
 
 /** Fresh paths inside one folder, for files or sub-folders. */
 export interface ScratchNames {
@@ -28,7 +28,9 @@ export class Scratch implements ScratchNames {
   }
 
   static async create(): Promise<Scratch> {
-    const dir = await mkdtemp(join(tmpdir(), 'coroner-ingest-'));
+    // The leftovers of runs killed outright go first: nothing else ever removes them.
+    await sweepStaleTempDirs();
+    const dir = await ownTempDir('ingest');
     return new Scratch(dir, atInterrupt(() => rmSync(dir, { recursive: true, force: true })));
   }
 

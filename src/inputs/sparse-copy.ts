@@ -27,17 +27,33 @@ function dataRuns(chunk: Buffer): [number, number][] {
   return runs;
 }
 
-/** Copy SOURCE to a new file at PATH; returns the sha256 of everything read. */
-export async function sparseCopy(source: AsyncIterable<Buffer>, path: string): Promise<{ sha256: string; bytes: number }> {
+/**
+ * Copy SOURCE to a new file at PATH; returns the sha256 of everything read. BEFORE, when given,
+ * is asked before each chunk is written (with the bytes it would reach) and may throw to refuse
+ * it. A write that fails (a full disk) or is refused still reads SOURCE to its end, so that
+ * an archive can go on to its next member, then throws.
+ */
+export async function sparseCopy(
+  source: AsyncIterable<Buffer>, path: string, before?: (reach: number) => void | Promise<void>,
+): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   const file = await open(path, 'wx', 0o600);
   let bytes = 0;
+  let failed: { err: unknown } | null = null;
   try {
     for await (const chunk of source) {
-      hash.update(chunk);
-      for (const [start, end] of dataRuns(chunk)) await file.write(chunk, start, end - start, bytes + start);
+      if (!failed) {
+        try {
+          await before?.(bytes + chunk.length);
+          hash.update(chunk);
+          for (const [start, end] of dataRuns(chunk)) await file.write(chunk, start, end - start, bytes + start);
+        } catch (err) {
+          failed = { err };
+        }
+      }
       bytes += chunk.length;
     }
+    if (failed) throw failed.err;
     // A trailing run of zeros was never written: the length makes it part of the file.
     await file.truncate(bytes);
   } finally {

@@ -3,6 +3,7 @@
 import { problem, type InputItem } from './source.js';
 import type { Scratch } from './scratch.js';
 import { streamSources } from './archive.js';
+import { UnpackBudget } from './unpack-budget.js';
 
 export const STDIN_NAME = 'stdin';
 /** What the command line turns a lone "-" into (yargs drops "-" from positionals). */
@@ -12,10 +13,10 @@ export function isStdin(given: string): boolean {
   return given === '-' || given === STDIN_PATH;
 }
 
-export async function* stdinSources(scratch: Scratch, onBytes?: (n: number) => void): AsyncGenerator<InputItem> {
+export async function* stdinSources(scratch: Scratch, maxUnpacked: number, onBytes?: (n: number) => void): AsyncGenerator<InputItem> {
   if (process.stdin.isTTY) {
     yield problem(STDIN_NAME, "a terminal, not a core; pipe one in: coroner ingest - < core.123 (or an archive: ... - < cores.tar.gz)", 'usage');
     return;
   }
-  yield* streamSources(process.stdin, STDIN_NAME, scratch, onBytes);
+  yield* streamSources(process.stdin, STDIN_NAME, scratch, new UnpackBudget(scratch.dir, maxUnpacked), onBytes);
 }

@@ -11,8 +11,9 @@ import { buildDump } from './build.js';
 import { analyzeHeapInWorker } from './heap-stage-pool.js';
 import type { CoreFacts } from '../model/types.js';
 import type { Db } from '../store/db.js';
-import { findBySha, saveDump } from '../store/dumps.js';
-import { executableOf, readElfCore, signalName } from '../core/core-file.js';
+import { findBySha, storeDump } from '../store/dumps.js';
+import { executableOf, readElfCore, signalName, type ElfCore } from '../core/core-file.js';
+import type { RawExtraction } from '../model/raw.js';
 import { expandInputs, type CoreSource } from '../inputs/inputs.js';
 import { keepCopy } from '../inputs/keep.js';
 import { Scratch } from '../inputs/scratch.js';
@@ -25,6 +26,8 @@ export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
   takenAt: string | null;
   /** Keep the copies coroner makes (archive members, stdin, uploads) here instead of deleting them. */
   keepCores?: string | null;
+  /** The most bytes of cores one archive may unpack (--max-unpacked). */
+  maxUnpacked?: number;
   /** The files named are coroner's own copies (the server's spool): kept or deleted like archive members. */
   ownInputs?: boolean;
   jobs: number;
@@ -35,7 +38,8 @@ export interface IngestOptions extends Omit<GdbOptions, 'signal'> {
 
 export type IngestOutcome =
   | { path: string; status: 'ingested'; id: number; threads: number; findings: number; ms: number }
-  | { path: string; status: 'duplicate'; id: number }
+  /** same_as (snake_case, as --json prints it): the core of this batch it is a copy of (else it was stored before, or by another ingest meanwhile). */
+  | { path: string; status: 'duplicate'; id: number; same_as?: string }
   | { path: string; status: 'failed'; kind: string; error: string };
 
 /** An argument as a shell would need it, so that a command line with spaces reads unambiguously. */
@@ -56,8 +60,8 @@ export async function sha256File(path: string, onBytes?: (n: number) => void): P
   return hash.digest('hex');
 }
 
-/** sha256 -> id (0 while the first copy is still being analyzed) of the cores of this batch. */
-type Seen = Map<string, number>;
+/** sha256 -> the first core of this batch with those bytes, and its id once stored (null if it failed). */
+type Seen = Map<string, { name: string; id: Promise<number | null> }>;
 
 async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen: Seen, status: StatusTracker): Promise<IngestOutcome> {
   const started = performance.now();
@@ -66,21 +70,48 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
   const opts = { ...given, sysroot: given.sysroot ?? source.sysroot, debugDir: given.debugDir ?? source.debugDir };
   const elf = await readElfCore(path);
   const exe = resolveExecutable(path, executableOf(elf), opts);
-  const duplicateOf = (sha: string): number | null => seen.get(sha) ?? (opts.force ? null : findBySha(db, sha));
   // A core hashed while it was copied out of an archive is known before gdb runs.
-  const known = source.sha256 !== undefined ? duplicateOf(source.sha256) : null;
-  if (known !== null) return { path: name, status: 'duplicate', id: known };
+  const known = source.sha256 !== undefined ? await duplicateOf(db, name, source.sha256, opts.force, seen) : null;
+  if (known) return known;
   // Otherwise hash and analyze at once: the hash decides whether the analysis is kept.
   const abort = new AbortController();
-  const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal });
+  const analysis = extractWithGdb(path, exe, { ...opts, signal: abort.signal, mappedFiles: elf.mappedFiles.map((m) => m.path) });
   analysis.catch(() => {});
   const sha256 = source.sha256 ?? (await sha256File(path, source.copied ? undefined : (n) => status.read(n)));
-  const existing = duplicateOf(sha256);
-  if (existing !== null) {
+  const existing = await duplicateOf(db, name, sha256, opts.force, seen);
+  if (existing) {
     abort.abort();
-    return { path: name, status: 'duplicate', id: existing };
+    return existing;
   }
-  seen.set(sha256, 0);
+  let stored: (id: number | null) => void = () => {};
+  seen.set(sha256, { name, id: new Promise((resolve) => (stored = resolve)) });
+  try {
+    const outcome = await analyzeAndStore(db, source, opts, elf, sha256, analysis, given.sysroot ?? null, started);
+    stored(outcome.id);
+    return outcome;
+  } finally {
+    stored(null);
+  }
+}
+
+/** The outcome for a core whose bytes are already in this batch or in the database, else null. */
+async function duplicateOf(db: Db, name: string, sha256: string, force: boolean, seen: Seen): Promise<IngestOutcome | null> {
+  const first = seen.get(sha256);
+  if (first) {
+    const id = await first.id;
+    if (id === null) return { path: name, status: 'failed', kind: 'duplicate-of-failed', error: `${name}: the same core as ${first.name}, which failed (see its line)` };
+    return { path: name, status: 'duplicate', id, same_as: first.name };
+  }
+  const id = force ? null : findBySha(db, sha256);
+  return id === null ? null : { path: name, status: 'duplicate', id };
+}
+
+async function analyzeAndStore(
+  db: Db, source: CoreSource, opts: IngestOptions, elf: ElfCore, sha256: string, analysis: Promise<RawExtraction>,
+  userSysroot: string | null, started: number,
+): Promise<Extract<IngestOutcome, { id: number }>> {
+  const name = source.name;
+  const path = source.path;
   const raw = await analysis;
   const mtime = (await stat(path)).mtime;
   const census = await analyzeHeapInWorker(elf, raw, { sysroot: opts.sysroot });
@@ -100,13 +131,13 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
     mappedFiles: elf.mappedFiles,
     file: kept?.file ?? null,
     // Recorded only where it lasts: the user's own --sysroot, or a bundle's files kept with its core.
-    sysroot: given.sysroot ?? kept?.sysroot ?? null,
+    sysroot: userSysroot ?? kept?.sysroot ?? null,
   };
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
-  // Another worker may have stored the same core meanwhile: look again inside the write.
-  const id = saveDump(db, dump, findBySha(db, sha256));
-  seen.set(sha256, id);
+  // Another ingest may have stored the same core meanwhile: looked at again inside the write.
+  const { id, stored } = storeDump(db, dump, opts.force);
+  if (!stored) return { path: name, status: 'duplicate', id };
   return { path: name, status: 'ingested', id, threads: dump.threads.length, findings: dump.findings.length, ms };
 }
 
@@ -114,7 +145,9 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
 function failure(source: CoreSource, err: unknown): IngestOutcome {
   if (!(err instanceof CoronerError) && process.env.CORONER_DEBUG) console.error(err);
   const aliases: [string, string][] = [[source.path, source.name], ...(source.aliases ?? [])];
-  const line = aliases.reduce((text, [temp, shown]) => text.split(temp).join(shown), errorLine(err));
+  // A CoronerError names its file; a bug's line must still say which core met it.
+  const said = err instanceof CoronerError ? errorLine(err) : `${source.path}: ${errorLine(err)}`;
+  const line = aliases.reduce((text, [temp, shown]) => text.split(temp).join(shown), said);
   return { path: source.name, status: 'failed', kind: errorKind(err), error: line };
 }
 
@@ -140,7 +173,7 @@ export async function ingest(db: Db, inputs: string[], opts: IngestOptions): Pro
     return outcome;
   };
   try {
-    for await (const item of expandInputs(inputs, { scratch, onBytes: (n) => status.read(n), owned: opts.ownInputs })) {
+    for await (const item of expandInputs(inputs, { scratch, onBytes: (n) => status.read(n), owned: opts.ownInputs, maxUnpacked: opts.maxUnpacked })) {
       if ('problem' in item) {
         const outcome: IngestOutcome = { path: item.problem.name, status: 'failed', kind: item.problem.error.kind, error: item.problem.error.message };
         opts.onProgress?.(outcome);

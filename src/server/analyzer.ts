@@ -13,6 +13,7 @@ export interface AnalyzerOptions {
   jobs: number;
   timeoutMs: number;
   keepCores: string | null;
+  maxUnpacked?: number;
   log: (line: string) => void;
 }
 
@@ -41,7 +42,7 @@ export class Analyzer {
       const outcomes = await ingest(this.db, [path], {
         force: false, series: null, takenAt: null, jobs: 1, debuginfod: false, timeoutMs: this.opts.timeoutMs,
         // The spool file is the server's own copy, to keep (--keep-cores) or delete like any other.
-        keepCores: this.opts.keepCores, ownInputs: true,
+        keepCores: this.opts.keepCores, ownInputs: true, maxUnpacked: this.opts.maxUnpacked,
       });
       await this.spool.remove(path);
       await this.report.refresh().catch((err: unknown) => this.opts.log(`report: not rewritten: ${errorLine(err)}`));

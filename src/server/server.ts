@@ -26,6 +26,8 @@ export interface ServerConfig {
   timeoutMs: number;
   /** Where uploaded cores are kept after analysis (null: deleted). */
   keepCores: string | null;
+  /** --max-unpacked, in bytes: what one uploaded archive may unpack. */
+  maxUnpacked?: number;
   log: (line: string) => void;
   /** Hostile-client limits; each has a default (see LIMITS). */
   limits?: Partial<Limits>;
@@ -92,7 +94,7 @@ export class CoronerServer {
     this.limits = { ...LIMITS, ...cfg.limits };
     this.checkToken = tokenChecker(cfg.token);
     this.report = new ReportRefresher(cfg.db, cfg.outDir);
-    this.analyzer = new Analyzer(cfg.db, cfg.spool, this.report, { jobs: cfg.jobs, timeoutMs: cfg.timeoutMs, keepCores: cfg.keepCores, log: cfg.log });
+    this.analyzer = new Analyzer(cfg.db, cfg.spool, this.report, { jobs: cfg.jobs, timeoutMs: cfg.timeoutMs, keepCores: cfg.keepCores, maxUnpacked: cfg.maxUnpacked, log: cfg.log });
     // No limit on a whole request's time (Node's default is 5 minutes): an 8 GB upload over a slow
     // link takes longer. A connection that goes idle is cut instead, and so is an upload whose body
     // stops (bodyMs). The headers have a deadline of their own: with requestTimeout 0, Node's
@@ -289,7 +291,7 @@ export class CoronerServer {
       }
       // A client that went away has no one left to answer.
       if (errorKind(err) === 'interrupted') res.destroy();
-      else refuse(req, res, 500, { error: errorLine(err) });
+      else refuse(req, res, errorKind(err) === 'no-space' ? 507 : 500, { error: errorLine(err) });
       return;
     }
     if (bytes === 0 || this.closing) {

@@ -38,6 +38,13 @@ export function tooLarge(maxBytes: number): CoronerError {
   return new CoronerError(`the upload is larger than this server accepts (${humanBytes(maxBytes)})`, 'too-large');
 }
 
+/** A full spool disk, as what the client is told (HTTP 507); null for any other error. */
+function noSpace(err: unknown): CoronerError | null {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return null;
+  return new CoronerError('the server has no space left to store the upload (its spool disk is full); try again later, or ask its operator to free space', 'no-space');
+}
+
 const interruptedError = (): CoronerError =>
   new CoronerError('the upload was interrupted before its end (the client went away)', 'interrupted');
 
@@ -81,7 +88,7 @@ export async function receiveBody(req: IncomingMessage, path: string, maxBytes: 
     req.unpipe(limiter);
     await file.close().catch(() => {});
     await rm(path, { force: true });
-    throw err;
+    throw noSpace(err) ?? err;
   } finally {
     clearTimeout(stall);
     req.off('aborted', interrupted).off('error', interrupted);

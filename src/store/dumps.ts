@@ -13,6 +13,19 @@ export function findBySha(db: Db, sha256: string): number | null {
   return row?.id ?? null;
 }
 
+/**
+ * Store the dump of a core unless another ingest (another process on the same database) stored
+ * the same core meanwhile: looked up inside the write, so two ingests of one core store it once.
+ * With force the stored one is replaced under its id.
+ */
+export function storeDump(db: Db, dump: Dump, force: boolean): { id: number; stored: boolean } {
+  return db.transaction(() => {
+    const existing = findBySha(db, dump.core.sha256);
+    if (existing !== null && !force) return { id: existing, stored: false };
+    return { id: saveDump(db, dump, existing), stored: true };
+  }).immediate();
+}
+
 /** Store a dump; with replaceId, the old analysis of the same core is replaced under the same id. */
 export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): number {
   const insertDump = db.prepare(`INSERT INTO dumps (id, sha256, path, size, pid, signal, signal_name, executable, cmdline, fname,

@@ -2,13 +2,14 @@
 // cores built by fake-core.ts: what the notes say, the segments, and every refusal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { executableOf, readElfCore, signalName } from '../../src/core/core-file.js';
 import { CoronerError } from '../../src/base/errors.js';
 import { headOfFile, isElfCoreHead, magicOf, peekStream } from '../../src/core/magic.js';
 import { Mem, PF_R, PF_W, PF_X, fakeCoreBytes, tempDir, writeFakeCore, type FakeCoreSpec } from './fake-core.js';
+import { MUTATIONS, mutated } from './core-mutations.js';
 
 const PYTHON = '/usr/bin/python3.11';
 const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
@@ -222,4 +223,53 @@ test('peekStream: the head, then the whole stream with it; bytes counted as they
   const empty = await peekStream(Readable.from([], { objectMode: true }), 512);
   assert.equal(empty.head.length, 0);
   assert.equal(await collect(empty.stream), '');
+});
+
+test('damaged cores: each damage to headers and notes is one CoronerError naming the file, never a crash', async () => {
+  const spec = fullSpec();
+  const whole = fakeCoreBytes(spec);
+  const expected: Record<string, [string, RegExp]> = {
+    'e_phentsize 0': ['bad-core', /damaged core: its program headers are 0 bytes each \(e_phentsize\), an x86-64 core's are 56/],
+    'e_phentsize 8': ['bad-core', /its program headers are 8 bytes each/],
+    'e_phoff past 2^64': ['bad-core', /its program header table says its bytes end at byte 184467440737\d+, past any real core \(this file has \d+\)/],
+    'e_phnum too large': ['bad-core', /damaged core: it says it has 65534 program headers|truncated core/],
+    'a PT_LOAD offset near 2^64': ['bad-core', /program header 1 \(PT_LOAD\) says its bytes end at byte 18446744\d+, past any real core/],
+    'a PT_LOAD of 2^64 bytes': ['bad-core', /program header 1 \(PT_LOAD\) maps 18446744073709547520 bytes at 0x555555554000, past the end of the address space/],
+    'a PT_LOAD with more file bytes than memory': ['bad-core', /program header 1 \(PT_LOAD\) holds more bytes in the file \(\d+\) than in memory \(\d+\)/],
+    'NT_FILE counting 2^47 files': ['bad-core', /its NT_FILE note lists 140737488355327 mapped files in \d+ bytes, room for \d+/],
+    'NT_FILE counting a million files': ['bad-core', /its NT_FILE note lists 1000000 mapped files/],
+    'NT_FILE cut to 40 bytes': ['bad-core', /its NT_FILE note lists 3 mapped files in 40 bytes, room for 0/],
+    'NT_FILE of page size 0': ['bad-core', /its NT_FILE note gives a page size of 0/],
+    'NT_PRSTATUS of 8 bytes': ['bad-core', /its NT_PRSTATUS note is 8 bytes, shorter than the 36 it must be/],
+    'random note bytes': ['bad-core', /damaged core|no thread/],
+    'random notes segment': ['bad-core', /damaged core|no thread/],
+  };
+  assert.deepEqual(Object.keys(expected).sort(), Object.keys(MUTATIONS).sort());
+  for (const [name, mutation] of Object.entries(MUTATIONS)) {
+    const path = writeFakeCore(mutated(whole, mutation));
+    await assert.rejects(readElfCore(path), (err: unknown) => {
+      assert.ok(err instanceof CoronerError, `${name}: not a CoronerError: ${String(err)}`);
+      const [kind, message] = expected[name]!;
+      assert.ok([kind, 'truncated'].includes(err.kind), `${name}: kind ${err.kind}`);
+      assert.ok(err.message.startsWith(`${path}: `), `${name}: names the file: ${err.message}`);
+      assert.match(err.message, message, name);
+      assert.match(err.message, /take it again|take or copy it again/, `${name}: says what to do`);
+      assert.doesNotMatch(err.message, /e\+\d|NaN|Infinity/, `${name}: numbers printed whole`);
+      return true;
+    });
+  }
+});
+
+test('an empty file, as /proc/PID/mem looks', async () => {
+  const empty = join(tempDir(), 'empty');
+  writeFileSync(empty, '');
+  await refused(empty, 'not-elf', 'an empty file (0 bytes), not a core; take the core again (pseudo-files such as /proc/PID/mem are not cores: use gcore PID)');
+  await refused('/proc/self/mem', 'not-elf', 'an empty file (0 bytes), not a core; take the core again (pseudo-files such as /proc/PID/mem are not cores: use gcore PID)');
+});
+
+test('a loop of symbolic links is said to be one', async () => {
+  const dir = tempDir();
+  symlinkSync(join(dir, 'b'), join(dir, 'a'));
+  symlinkSync(join(dir, 'a'), join(dir, 'b'));
+  await refused(join(dir, 'a'), 'symlink-loop', 'a loop of symbolic links; point at the core file itself');
 });

@@ -168,6 +168,9 @@ def detect(mem, warn):
             raise Fatal("no-debuginfo", no_debuginfo_message(where, guess[0], guess[1]))
         raise _unsupported("CPython %d.%d" % guess if guess else "this CPython (older than 3.7)")
     hexversion = read_hexversion(mem, runtime, anchor)
+    if hexversion is not None and not versions.plausible_hexversion(hexversion):
+        # Every reader checks already; a version no CPython ever had must never reach a message.
+        hexversion = None
     guess = None
     if hexversion is not None:
         major, minor = versions.major_minor(hexversion)
