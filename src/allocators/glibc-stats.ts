@@ -51,6 +51,22 @@ function reveal(storedAt: number, stored: number): number {
   return xor64(Math.floor(storedAt / 4096), stored);
 }
 
+/**
+ * Why the chunk p, reached from prev along a bin, cannot be a free chunk of an arena of systemMem
+ * bytes, or null. glibc's own check (fd->bk == p: each chunk has one predecessor) also makes
+ * every loop that does not run through the head show up at its first repeated chunk.
+ */
+function binLinkProblem(memory: CoreMemory, p: number, prev: number, size: number, systemMem: number, steps: number): string | null {
+  if (p === 0) return 'a null link';
+  if (p % 16 !== 0) return 'a misaligned link';
+  const bk = memory.readU64(p + 24);
+  if (bk === null) return 'a link to memory the core does not hold';
+  if (bk !== prev) return `its back link is 0x${bk.toString(16)}, not the chunk before it`;
+  if (size < 32 || size > systemMem) return `a size of ${size} bytes in an arena of ${systemMem}`;
+  if (steps >= MAX_LIST) return `more than ${MAX_LIST} chunks`;
+  return null;
+}
+
 function trimmablePart(chunk: number, size: number): number {
   const start = Math.ceil((chunk + MALLOC_CHUNK) / PAGE) * PAGE;
   const end = Math.floor((chunk + size) / PAGE) * PAGE;
@@ -92,12 +108,20 @@ export function glibcStats(memory: CoreMemory, g: RawGlibc): GlibcStats {
     for (let i = 1; i < NBINS; i++) {
       const slot = ar + ms.bins + (i - 1) * 16;
       const head = slot - 16; // bin_at(): a fake chunk whose fd/bk are the slot
+      let prev = head;
       let p = u64(slot);
-      for (let steps = 0; p && p !== head && steps < MAX_LIST; steps++) {
+      // A bin of an arena malloc never set up is all zeros; any other list ends back at its head.
+      for (let steps = 0; p !== head && !(p === 0 && steps === 0); steps++) {
         const size = chunkSize(u64(p + 8));
+        const why = binLinkProblem(memory, p, prev, size, a.systemMem, steps);
+        if (why) {
+          stats.problems.push(`arena 0x${ar.toString(16)}: bin ${i} is corrupt at 0x${p.toString(16)} (${why}); counted up to there (${steps} chunk${steps === 1 ? '' : 's'})`);
+          break;
+        }
         a.restCount++;
         a.restSize += size;
         stats.totals.trimmableBytes += trimmablePart(p, size);
+        prev = p;
         p = u64(p + 16);
       }
     }

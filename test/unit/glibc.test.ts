@@ -96,6 +96,8 @@ interface Variant {
   cutHeap?: boolean;
   /** A fastbin holds a misaligned pointer; another one loops. */
   badFastbins?: boolean;
+  /** The large bin's chunk links back to itself (a loop off the head); the unsorted one has an absurd size. */
+  badBins?: boolean;
 }
 
 function glibcSpec(v: Variant = {}): FakeCoreSpec {
@@ -109,6 +111,7 @@ function glibcSpec(v: Variant = {}): FakeCoreSpec {
   const heap = new Mem(HEAP, HEAP_SIZE);
   binned(libc, heap, MAIN, 1, C.unsorted);
   binned(libc, heap, MAIN, 113, C.large);
+  if (v.badBins) heap.u64(C.large + 16, C.large);
   chunk(heap, C.tcacheStruct, 0x291);
   chunk(heap, C.fast1, 0x21);
   chunk(heap, C.fast2, 0x21);
@@ -117,7 +120,7 @@ function glibcSpec(v: Variant = {}): FakeCoreSpec {
   chunk(heap, C.tc1, 0x31);
   chunk(heap, C.tc2, 0x31);
   tcacheList(heap, C.tcacheStruct, 1, [C.tc2, C.tc1]);
-  chunk(heap, C.unsorted, 0x421);
+  chunk(heap, C.unsorted, v.badBins ? 0x4000001 : 0x421);
   chunk(heap, C.used, v.badSize ? 0x8 : 0x100, 0x420);
   heap.u64(C.used + 16, KEY); // the key, but in the first word of its data (where a tcache entry keeps next)
   chunk(heap, C.large, 0x3001);
@@ -285,6 +288,16 @@ test('glibcStats: a misaligned fastbin entry and a fastbin loop are problems, no
     'arena 0x7ffff7e19100: fastbin 1 is corrupt at 0x555555559298',
   ]);
   assert.equal(s.arenas[0]!.fastCount, 3); // fast2, fast1 (then fast2 again), fast3
+});
+
+test('glibcStats: a bin that loops off its head or holds an absurd chunk is a problem, the chunks before it counted', async (t) => {
+  const { memory } = await coreOf(t, { badBins: true });
+  const s = glibcStats(memory, G);
+  assert.deepEqual(s.problems, [
+    'arena 0x7ffff7e19100: bin 1 is corrupt at 0x555555559330 (a size of 67108864 bytes in an arena of 135168); counted up to there (0 chunks)',
+    'arena 0x7ffff7e19100: bin 113 is corrupt at 0x555555559850 (its back link is 0x7ffff7e19860, not the chunk before it); counted up to there (1 chunk)',
+  ]);
+  assert.equal(s.arenas[0]!.restCount, 2, 'top and the large chunk, once');
 });
 
 /** A heap description with no Python types: the census walks glibc only. */
