@@ -4,8 +4,11 @@
 // the blocks a ctypes loop leaked, the reference cycles left with the collector off, gc.garbage.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { analyzedPythons, coreOf, ingestFresh, runCli } from './helpers.js';
+import { copyFileSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { readElfCore } from '../src/core/core-file.js';
+import { analyzedPythons, coreOf, ingestFresh, runCli, tempDir } from './helpers.js';
 import type { FixtureCore } from '../scripts/lib/fixture-cores.js';
 
 const KINDS = ['allocator-fragmentation', 'native-memory', 'cyclic-garbage', 'uncollectable'] as const;
@@ -444,3 +447,32 @@ for (const py of await analyzedPythons()) {
     if (shown.memory.cycles) assert.equal(shown.memory.cycles.objects, 0, 'nothing unreachable (healthy_cache.py --verify)');
   });
 }
+
+test('memory [python 3.11]: a scribbled malloc free list makes the dump memory-corrupt, no finding critical, and the growth gate refuses it', async () => {
+  const core = (await coreOf('3.11', 'fragmentation')).core;
+  const db = ingestFresh([core]);
+  const layout = JSON.parse((new Database(db, { readonly: true }).prepare('SELECT heap_layout FROM dumps WHERE id = 1').get() as { heap_layout: string }).heap_layout) as {
+    glibc: { main_arena: number; malloc_state: { bins: number } };
+  };
+  // The main arena's first bin (the unsorted one) gets a misaligned forward link.
+  const at = layout.glibc.main_arena + layout.glibc.malloc_state.bins;
+  const seg = (await readElfCore(core)).segments.find((s) => s.vaddr <= at && at + 8 <= s.vaddr + s.filesz)!;
+  const scribbled = join(tempDir(), 'core.31337');
+  copyFileSync(core, scribbled);
+  const fd = openSync(scribbled, 'r+');
+  const word = Buffer.alloc(8);
+  word.writeBigUInt64LE(0x12345679n);
+  writeSync(fd, word, 0, 8, seg.offset + (at - seg.vaddr));
+  closeSync(fd);
+  assert.equal(runCli(['ingest', scribbled, '--db', db]).code, 0);
+  const shown = JSON.parse(cli(['show', '2', '--db', db, '--json'])) as { findings: { kind: string; severity: string; evidence: string[] }[] };
+  const corrupt = shown.findings.find((f) => f.kind === 'memory-corrupt');
+  assert.ok(corrupt, `memory-corrupt among ${shown.findings.map((f) => f.kind).join(', ')}`);
+  assert.match(corrupt.evidence[0]!, /bin 1 is corrupt at 0x12345679 \(a misaligned link\)/);
+  assert.deepEqual(shown.findings.filter((f) => f.severity === 'critical'), [], 'nothing critical from a damaged heap');
+  const gate = runCli(['diff', '1', '2', '--db', db, '--fail-on-growth', '1%']);
+  assert.equal(gate.code, 2, gate.stdout + gate.stderr);
+  assert.match(gate.stderr, /dump 2 \(.*core\.31337\) is marked memory-corrupt: its figures cannot gate growth; take another core/);
+  assert.equal(gate.stderr.trim().split('\n').length, 1, 'one line');
+  assert.equal(runCli(['diff', '1', '2', '--db', db]).code, 0, 'without a gate the diff is shown');
+});

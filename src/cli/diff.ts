@@ -8,6 +8,7 @@ import { loadDump, loadHeapLayout, resolveDumpRef } from '../store/dumps.js';
 import { listSeries } from '../store/series.js';
 import { EXIT_OK, EXIT_TRIPPED } from './exit.js';
 import { printable } from '../base/printable.js';
+import { CoronerError } from '../base/errors.js';
 
 export interface DiffResult {
   diff: DumpDiff;
@@ -24,6 +25,15 @@ export async function diffStored(db: string, refA: string, refB: string, limits:
     const idB = resolveDumpRef(conn, refB);
     return { a: loadDump(conn, idA), b: loadDump(conn, idB), heap: loadHeapLayout(conn, idB) };
   });
+  if (gateLimits.length) {
+    const corrupt = [a, b].find((d) => d.findings.some((f) => f.kind === 'memory-corrupt'));
+    if (corrupt) {
+      throw new CoronerError(
+        `dump ${corrupt.id} (${corrupt.core.path}) is marked memory-corrupt: its figures cannot gate growth; take another core of the process and gate on that`,
+        'corrupt-dump',
+      );
+    }
+  }
   const diff = diffDumps(a, b);
   const found = holders ? await holdersOfGrowth(diff, heap) : { holdings: [], note: null };
   return { diff, holdings: found.holdings, gate: applyGate(diff, gateLimits), notes: found.note ? [found.note] : [] };

@@ -179,6 +179,7 @@ export function accountMemory(core: ElfCore, raw: AccountInput, census: Census |
     if (allocator === 'glibc' && heap?.glibc && census) {
       const g = glibcStats(memory, heap.glibc);
       report.glibc = { arenas: g.arenas, totals: g.totals, tcache: census.facts.tcache };
+      report.damage = [...(census.facts.glibc?.problems ?? []).map((p) => `glibc heap: ${p}`), ...g.problems.map((p) => `glibc free lists: ${p}`)];
       const split = attribute(census, g.fastbinChunks);
       mallocPython = split.python;
       report.native = split.native;

@@ -103,6 +103,35 @@ function uncollectable(m: MemoryReport): Finding | null {
   };
 }
 
+/** At most this many places of damage are listed in the finding. */
+const DAMAGE_SHOWN = 10;
+
+/**
+ * The heap is damaged: said first, with where. The other memory findings rest on figures read
+ * from it, so none of them is critical then, and each says so.
+ */
+function memoryCorrupt(m: MemoryReport): Finding | null {
+  const damage = m.damage ?? [];
+  if (damage.length === 0) return null;
+  return {
+    kind: 'memory-corrupt',
+    severity: 'warning',
+    title: `The heap is damaged: ${damage.length} allocator structure${damage.length === 1 ? '' : 's'} cannot be what ${damage.length === 1 ? 'it says' : 'they say'}`,
+    detail:
+      'Reading malloc\'s chunks and free lists met sizes and links no healthy heap has, so the memory figures are what could be read up to there. ' +
+      'A C extension writing past its buffers, or a use after free, does this; so does a core cut short or copied badly.',
+    evidence: [...damage.slice(0, DAMAGE_SHOWN), ...(damage.length > DAMAGE_SHOWN ? [`and ${damage.length - DAMAGE_SHOWN} more`] : [])],
+    remedy: 'Take another core to tell a scribbled heap from a damaged file; if it is damaged again, run the service under a memory checker (PYTHONMALLOC=debug, or valgrind/ASan) to find the writer. Growth gates refuse dumps marked so.',
+  };
+}
+
 export function memoryFindings(m: MemoryReport): Finding[] {
-  return [fragmentation(m), nativeMemory(m), cyclicGarbage(m), uncollectable(m)].filter((f): f is Finding => f !== null);
+  const found = [fragmentation(m), nativeMemory(m), cyclicGarbage(m), uncollectable(m)].filter((f): f is Finding => f !== null);
+  const corrupt = memoryCorrupt(m);
+  if (!corrupt) return found;
+  return [corrupt, ...found.map((f) => ({
+    ...f,
+    severity: f.severity === 'critical' ? 'warning' as const : f.severity,
+    detail: `${f.detail} (Computed from a damaged heap: see memory-corrupt.)`,
+  }))];
 }

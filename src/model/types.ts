@@ -59,6 +59,12 @@ export interface MemoryReport {
     biggest: { address: number; size: number; pointedFrom: string[] }[];
   } | null;
   cycles: { tracked: number; objects: number; bytes: number; byType: { type: string; module: string | null; count: number; bytes: number }[] } | null;
+  /**
+   * Where reading the allocators met structures that cannot be what they say (a chunk size past
+   * its heap, a free list that loops): the figures are what could be read (absent in reports
+   * stored before it was kept).
+   */
+  damage?: string[];
   stacks: { threads: number; bytes: number };
   /** The process's mappings as the core holds them, by kind (bytes of address space). */
   mappings: { total: number; fileBacked: number; anonymousWritable: number; notWritable: number; threadStacks: number; pymallocArenas: number; glibcHeaps: number; dumped: number };

@@ -26,3 +26,20 @@ test('uncollectable: a report stored before the types were kept still reads', ()
   assert.deepEqual(f?.evidence, ['len(gc.garbage) == 5', 'collector disabled, thresholds 700/10/10']);
   assert.deepEqual(memoryFindings(report({ ...state, garbage: 0, garbageTypes: [] })), []);
 });
+
+test('memory-corrupt: said first with where, and the findings read from the damaged heap are not critical', () => {
+  const glibc: MemoryReport['glibc'] = {
+    arenas: [{ address: 0x7f0000000000, main: true, systemMem: 512 << 20, fastCount: 0, fastSize: 0, restCount: 10, restSize: 400 << 20, topSize: 0, inUseBytes: 112 << 20 }],
+    totals: { fastCount: 0, fastSize: 0, restCount: 10, restSize: 400 << 20, mmapCount: 0, mmapSize: 0, systemCurrent: 512 << 20, inUseBytes: 112 << 20, trimmableBytes: 0 },
+    tcache: { count: 0, bytes: 0 },
+  };
+  const m: MemoryReport = { ...report(null), allocator: 'glibc', glibc, breakdown: [{ kind: 'malloc-free', bytes: 400 << 20, detail: '' }] };
+  const healthy = memoryFindings(m);
+  assert.deepEqual(healthy.map((f) => [f.kind, f.severity]), [['allocator-fragmentation', 'critical']]);
+  const damage = Array.from({ length: 12 }, (_, i) => `glibc free lists: arena 0x7f0000000000: bin ${i + 1} is corrupt at 0x10 (a misaligned link); counted up to there (0 chunks)`);
+  const found = memoryFindings({ ...m, damage });
+  assert.deepEqual(found.map((f) => [f.kind, f.severity]), [['memory-corrupt', 'warning'], ['allocator-fragmentation', 'warning']]);
+  assert.equal(found[0]!.title, 'The heap is damaged: 12 allocator structures cannot be what they say');
+  assert.deepEqual(found[0]!.evidence.slice(-2), [damage[9], 'and 2 more']);
+  assert.match(found[1]!.detail, /Computed from a damaged heap: see memory-corrupt/);
+});
