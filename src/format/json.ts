@@ -1,6 +1,7 @@
 // The public JSON shapes of `show --json` and `list --json`. These field names are a promise to
 // users: fields may be added, never renamed.
 import type { CensusRow, Dump, DumpSummary } from '../model/types.js';
+import { dumpVerdict } from '../memory/verdict.js';
 
 /** The model's camelCase field names as the public JSON's snake_case ones, all the way down. */
 export function snakeKeys(value: unknown): unknown {
@@ -67,7 +68,10 @@ export function dumpJson(d: Dump): object {
       })),
     })),
     loops: d.loops && (snakeKeys(d.loops) as object[]),
-    findings: d.findings.map((f) => ({ kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy })),
+    findings: d.findings.map((f) => ({
+      kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy, threads: f.threads ?? null,
+    })),
+    verdict: dumpVerdict(d),
     warnings: d.warnings,
   };
 }

@@ -5,6 +5,7 @@ import { basename } from '../threads/classify.js';
 import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, Thread } from '../model/types.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
+import { dumpVerdict } from '../memory/verdict.js';
 
 export interface TextOptions {
   locals: boolean;
@@ -131,6 +132,7 @@ export function formatDump(d: Dump, opts: TextOptions): string {
   const c = d.core;
   const lines = [
     `dump ${d.id}  ${p(c.path)}  (${humanBytes(c.size)}, sha256 ${shortSha(c.sha256)})`,
+    p(dumpVerdict(d).text),
     `  pid ${c.pid}  ${p(c.executable ?? c.fname)}  signal ${p(c.signalName ?? 'none')}  taken at ${c.takenAt}`,
     `  command line: ${p(c.cmdline)}`,
     `  Python ${p(d.python.version)} (${p(d.python.layout)}), ${d.threads.length} threads, analyzed in ${seconds(d.analysisMs)}`,

@@ -141,6 +141,8 @@ export interface PythonFrame {
   nativeIndex: number;
   isEntry: boolean;
   locals: Local[];
+  /** The line's text (stripped) as the file said at ingest, when the file could be read; null or absent when not. */
+  source?: string | null;
 }
 
 export interface Local {
@@ -236,6 +238,8 @@ export interface Finding {
   detail: string;
   evidence: string[];
   remedy: string;
+  /** The LWPs of the threads the finding is about (a deadlock's cycle, a crash's thread); absent when none or not recorded. */
+  threads?: number[];
 }
 
 /** The interpreter of a dump. */

@@ -3,6 +3,7 @@
 import { basename } from '../threads/classify.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
 import { BREAKDOWN_LABELS } from '../format/text.js';
+import { dumpVerdict, type Verdict } from '../memory/verdict.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 
 /** The order thread groups appear in: the threads that explain a hang first. */
@@ -138,6 +139,7 @@ export interface DumpView {
     takenAt: string;
   };
   series: string | null;
+  verdict: Verdict;
   ingestedAt: string;
   analysis: string;
   python: { version: string; layout: string; gilLocked: boolean; gilHolder: ThreadRef | null };
@@ -304,6 +306,7 @@ export function dumpView(d: Dump): DumpView {
       takenAt: c.takenAt,
     },
     series: d.series,
+    verdict: dumpVerdict(d),
     ingestedAt: d.ingestedAt,
     analysis: seconds(d.analysisMs),
     python: {

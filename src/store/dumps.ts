@@ -23,15 +23,15 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
   const insertThread = db.prepare(`INSERT INTO threads (dump_id, idx, tid, ident, thread_object, name, state, state_detail, holds_gil,
       wait_kind, wait_address, wait_owner, wait_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertNative = db.prepare('INSERT INTO native_frames (thread_id, idx, function, library, file, line, pc) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const insertLocal = db.prepare('INSERT INTO locals (frame_id, idx, name, kind, repr) VALUES (?, ?, ?, ?, ?)');
   const insertCensus = db.prepare('INSERT INTO census (dump_id, type, module, count, bytes, bytes_with_buffers) VALUES (?, ?, ?, ?, ?, ?)');
   const insertClass = db.prepare(`INSERT INTO pymalloc_classes (dump_id, block_size, pools, blocks_used, blocks_free, object_blocks, object_bytes)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const setCensusStats = db.prepare(`UPDATE dumps SET census_objects = ?, census_bytes = ?, census_arenas = ?, census_pools = ?,
     census_malloc_chunks = ?, census_ms = ? WHERE id = ?`);
-  const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertFinding = db.prepare(`INSERT INTO findings (dump_id, idx, kind, severity, title, detail, evidence, remedy, threads)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 
   return db.transaction((): number => {
     if (replaceId !== null) db.prepare('DELETE FROM dumps WHERE id = ?').run(replaceId);
@@ -54,7 +54,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
       );
       t.nativeFrames.forEach((f, j) => insertNative.run(threadId, j, f.function, f.library, f.file, f.line, f.pc));
       t.pythonFrames.forEach((f, j) => {
-        const frameId = Number(insertPy.run(threadId, j, f.function, f.file, f.line, f.nativeIndex, bool(f.isEntry)).lastInsertRowid);
+        const frameId = Number(insertPy.run(threadId, j, f.function, f.file, f.line, f.nativeIndex, bool(f.isEntry), f.source ?? null).lastInsertRowid);
         f.locals.forEach((l, k) => insertLocal.run(frameId, k, l.name, l.kind, l.repr));
       });
     });
@@ -68,7 +68,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
       db.prepare('UPDATE dumps SET heap_layout = ?, heap_layout_version = ? WHERE id = ?').run(JSON.stringify(dump.heapLayout), dump.heapLayout.layout_version, id);
     }
     dump.findings.forEach((f, i) =>
-      insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy),
+      insertFinding.run(id, i, f.kind, f.severity, f.title, f.detail, JSON.stringify(f.evidence), f.remedy, f.threads ? JSON.stringify(f.threads) : null),
     );
     return id;
   }).immediate();
@@ -137,14 +137,14 @@ export function loadDump(db: Db, id: number): Dump {
     wait_kind: string | null; wait_address: number | null; wait_owner: number | null; wait_count: number | null;
   }[];
   const nativeOf = db.prepare('SELECT function, library, file, line, pc FROM native_frames WHERE thread_id = ? ORDER BY idx');
-  const pyOf = db.prepare('SELECT id, function, file, line, native_idx, is_entry FROM python_frames WHERE thread_id = ? ORDER BY idx');
+  const pyOf = db.prepare('SELECT id, function, file, line, native_idx, is_entry, source FROM python_frames WHERE thread_id = ? ORDER BY idx');
   const localsOf = db.prepare('SELECT name, kind, repr FROM locals WHERE frame_id = ? ORDER BY idx');
   const threads: Thread[] = threadRows.map((t) => {
     const waitsOn: LockWait | null = t.wait_kind === null ? null
       : { kind: t.wait_kind, address: t.wait_address ?? 0, ownerIdent: t.wait_owner, count: t.wait_count };
-    const pythonFrames: PythonFrame[] = (pyOf.all(t.id) as { id: number; function: string; file: string; line: number; native_idx: number; is_entry: number }[])
+    const pythonFrames: PythonFrame[] = (pyOf.all(t.id) as { id: number; function: string; file: string; line: number; native_idx: number; is_entry: number; source: string | null }[])
       .map((f) => ({
-        function: f.function, file: f.file, line: f.line, nativeIndex: f.native_idx, isEntry: f.is_entry === 1,
+        function: f.function, file: f.file, line: f.line, nativeIndex: f.native_idx, isEntry: f.is_entry === 1, source: f.source,
         locals: localsOf.all(f.id) as PythonFrame['locals'],
       }));
     return {
@@ -153,9 +153,10 @@ export function loadDump(db: Db, id: number): Dump {
     };
   });
   const findings: Finding[] = (db.prepare('SELECT * FROM findings WHERE dump_id = ? ORDER BY idx').all(id) as {
-    kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string;
+    kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string; threads: string | null;
   }[]).map((f) => ({
     kind: f.kind, severity: f.severity as Severity, title: f.title, detail: f.detail, evidence: JSON.parse(f.evidence) as string[], remedy: f.remedy,
+    ...(f.threads !== null ? { threads: JSON.parse(f.threads) as number[] } : {}),
   }));
   return {
     id: r.id,

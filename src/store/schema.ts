@@ -146,4 +146,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE dumps ADD COLUMN tasks TEXT;
   ALTER TABLE dumps ADD COLUMN loops TEXT;
   `,
+  // 8: the threads a finding is about (a JSON array of LWPs; NULL: not recorded), and the source
+  // line of each Python frame as the file read at ingest said it (NULL: the file was not there).
+  `
+  ALTER TABLE findings ADD COLUMN threads TEXT;
+  ALTER TABLE python_frames ADD COLUMN source TEXT;
+  `,
 ];

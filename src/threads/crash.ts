@@ -43,5 +43,6 @@ export function crashFinding(core: CoreFacts, threads: Thread[]): Finding | null
     detail: `The kernel wrote this core because ${fatal.name} (${fatal.cause}) killed the process. The crashing thread is listed first.`,
     evidence,
     remedy: fatal.remedy,
+    ...(t ? { threads: [t.tid] } : {}),
   };
 }

@@ -96,6 +96,7 @@ export function lockFindings(threads: Thread[]): Finding[] {
         return `${label(t)} waits on ${lockName(t)} at ${waitLine(t)}; held by ${label(h.holder)} (${h.how})`;
       }),
       remedy: 'Acquire the locks in one global order in every thread, or use a timeout (lock.acquire(timeout=...)) and back off.',
+      threads: cycle.map((t) => t.tid),
     };
   });
 
@@ -117,6 +118,7 @@ export function lockFindings(threads: Thread[]): Finding[] {
         'No thread is running, sleeping or doing I/O, so none of these locks can be released.',
       evidence,
       remedy: 'Find which lock each thread took before blocking (its with-statements in the stacks above); take locks in one order everywhere, or use timeouts.',
+      threads: rest.map((t) => t.tid),
     });
   } else {
     findings.push({
@@ -128,6 +130,7 @@ export function lockFindings(threads: Thread[]): Finding[] {
         `${runnable.map((t) => `${t.name ?? `LWP ${t.tid}`} (${t.state})`).join(', ')} can still run and release ${rest.length > 1 ? 'them' : 'it'}: not a deadlock.`,
       evidence,
       remedy: 'Nothing to do if the wait is expected; a wait that lasts across several dumps points at a lock held too long.',
+      threads: rest.map((t) => t.tid),
     });
   }
   return findings;

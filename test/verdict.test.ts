@@ -1,0 +1,91 @@
+// The verdict on real cores: the line under `show`'s title, the `verdict` of `show --json`, and the
+// first text under the dump page's title in headless Chromium, checked against what each fixture
+// process knew about itself (its deadlocked threads, its signal, its innermost frame).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { launch, skip as noBrowser, watchedPage } from './browser.js';
+import { fixture, ingestFresh, runCli, tempDir, truthOf, type FixtureCore } from './helpers.js';
+
+const WORKLOADS = ['deadlock', 'fragmentation', 'native_leak', 'crash'] as const;
+const cores = new Map<string, FixtureCore>();
+for (const w of WORKLOADS) cores.set(w, await fixture(w));
+const db = ingestFresh(WORKLOADS.map((w) => cores.get(w)!.core));
+// Ingest numbers the dumps as they finish: find each by its core.
+const listed = JSON.parse(runCli(['list', '--db', db, '--json']).stdout) as { id: number; path: string }[];
+const idOf = (w: string): string => String(listed.find((d) => d.path === cores.get(w)!.core)!.id);
+
+interface Shown {
+  verdict: { kind: string; text: string };
+  memory: { writable_bytes: number; breakdown: { kind: string; bytes: number }[]; native: { bytes: number } | null };
+}
+
+function humanMb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/** What each core's verdict must say, from its truth and its own memory figures. */
+function expected(w: string, shown: Shown): RegExp | string {
+  const truth = truthOf(cores.get(w)!);
+  const m = shown.memory;
+  switch (w) {
+    case 'deadlock': {
+      const names = truth.expect.deadlocked!;
+      return new RegExp(`^Stuck: (${names[0]} and ${names[1]}|${names[2]} and ${names[3]}) deadlock on two locks at deadlock\\.py:\\d+; also stuck: .+$`);
+    }
+    case 'fragmentation': {
+      const free = m.breakdown.find((p) => p.kind === 'malloc-free')!.bytes;
+      return `Big: ${humanMb(free)} of ${humanMb(m.writable_bytes)} is free memory glibc keeps (fragmentation)`;
+    }
+    case 'native_leak':
+      return `Big: ${humanMb(m.native!.bytes)} of ${humanMb(m.writable_bytes)} is malloc memory no Python object owns (native code)`;
+    default: {
+      const main = truth.threads.find((t) => t.native_id === truth.pid)!;
+      const top = main.frames![0]!;
+      return `Crashed: SIGABRT in ${main.name} at ${basename(top.file)}:${top.line}`;
+    }
+  }
+}
+
+function check(got: string, want: RegExp | string, what: string): void {
+  if (typeof want === 'string') assert.equal(got, want, what);
+  else assert.match(got, want, what);
+}
+
+test('verdict: the line under show\'s title and show --json\'s verdict, on the deadlock, fragmentation, native-leak and crash cores', () => {
+  for (const w of WORKLOADS) {
+    const shown = JSON.parse(runCli(['show', idOf(w), '--db', db, '--json']).stdout) as Shown;
+    check(shown.verdict.text, expected(w, shown), `${w}: verdict`);
+    assert.equal(shown.verdict.kind, { deadlock: 'stuck', fragmentation: 'big', native_leak: 'big', crash: 'crashed' }[w], `${w}: kind`);
+    const lines = runCli(['show', idOf(w), '--db', db]).stdout.split('\n');
+    assert.match(lines[0]!, new RegExp(`^dump ${idOf(w)} `), `${w}: the title`);
+    assert.equal(lines[1], shown.verdict.text, `${w}: the verdict is the line under the title`);
+  }
+});
+
+test('verdict: the first text under the dump page\'s title in headless Chromium', { skip: noBrowser, timeout: 300_000 }, async () => {
+  const out = tempDir('coroner-verdict-report-');
+  const r = runCli(['report', '--out', out, '--db', db]);
+  assert.equal(r.code, 0, r.stderr);
+  const browser = await launch();
+  try {
+    for (const w of WORKLOADS) {
+      const shown = JSON.parse(runCli(['show', idOf(w), '--db', db, '--json']).stdout) as Shown;
+      const { page, problems } = await watchedPage(browser);
+      await page.goto(pathToFileURL(join(out, `dump-${idOf(w)}.html`)).href);
+      const after = await page.evaluate(() => {
+        const h1 = document.querySelector('main h1');
+        const next = h1?.nextElementSibling;
+        return { text: next?.textContent?.trim() ?? '', visible: next instanceof HTMLElement && next.offsetHeight > 0, top: next?.getBoundingClientRect().top ?? 1e9 };
+      });
+      check(after.text, expected(w, shown), `${w}: the element after the title`);
+      assert.equal(after.text, shown.verdict.text, `${w}: the same words as show`);
+      assert.ok(after.visible && after.top < 300, `${w}: visible on the first screen (top ${after.top}px)`);
+      assert.deepEqual(problems, [], w);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
