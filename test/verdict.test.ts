@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launch, skip as noBrowser, watchedPage } from './browser.js';
-import { fixture, ingestFresh, runCli, tempDir, truthOf, type FixtureCore } from './helpers.js';
+import { fixture, ingestFresh, runCli, tempDir, truthOf } from './helpers.js';
+import type { FixtureCore } from '../scripts/lib/fixture-cores.js';
 
 const WORKLOADS = ['deadlock', 'fragmentation', 'native_leak', 'crash'] as const;
 const cores = new Map<string, FixtureCore>();

@@ -2,13 +2,16 @@
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
 // Every string read from the core goes through printable() (p) where it enters a line.
 import { basename } from '../threads/classify.js';
-import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, Thread } from '../model/types.js';
+import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, NativeFrame, PythonFrame, Thread } from '../model/types.js';
+import { pythonFirst, tracebackEntry } from '../threads/traceback.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
 import { dumpVerdict } from '../memory/verdict.js';
 
 export interface TextOptions {
   locals: boolean;
+  /** The merged stack (every native frame, each Python frame under the eval loop that runs it) instead of the Python-first one. */
+  native?: boolean;
 }
 
 export function formatList(dumps: DumpSummary[]): string {
@@ -40,24 +43,54 @@ export function formatFinding(f: Finding): string[] {
   ];
 }
 
-export function formatThread(t: Thread, opts: TextOptions): string[] {
-  const out = [`Thread ${t.tid}${t.name !== null ? ` "${p(t.name)}"` : ''}  ${t.state}${t.holdsGil ? '  [holds GIL]' : ''}  ${p(t.stateDetail)}`];
+export function threadHeader(t: Thread): string {
+  return `Thread ${t.tid}${t.name !== null ? ` "${p(t.name)}"` : ''}  ${t.state}${t.holdsGil ? '  [holds GIL]' : ''}  ${p(t.stateDetail)}`;
+}
+
+function nativeLine(n: NativeFrame): string {
+  const where = n.file ? ` at ${p(n.file)}:${n.line ?? '?'}` : '';
+  const lib = n.library ? ` (${p(basename(n.library))})` : '';
+  return `${hexAddr(n.pc)} ${p(n.function ?? '??')}${lib}${where}`;
+}
+
+function localLines(f: PythonFrame, indent: string, opts: TextOptions): string[] {
+  return opts.locals ? f.locals.map((l) => `${indent}${p(l.name)} = ${p(l.repr)}`) : [];
+}
+
+/** Python's frames as a traceback (most recent call last), then the native frames under the innermost one. */
+function pythonFirstLines(t: Thread, opts: TextOptions): string[] {
+  const stack = pythonFirst(t);
+  const out: string[] = [];
+  for (const item of stack.items) {
+    out.push(...tracebackEntry(item).map((l) => `  ${p(l)}`));
+    if (item.kind === 'frame') out.push(...localLines(item.frame, '      ', opts));
+  }
+  if (stack.foldedNative > 0) out.push(`  … ${stack.foldedNative} interpreter frame${stack.foldedNative > 1 ? 's' : ''} (show --native shows them)`);
+  if (stack.nativeTail.length) {
+    if (stack.items.length) out.push('  native, under the last Python frame:');
+    out.push(...stack.nativeTail.map((n) => `    ${nativeLine(n)}`));
+  }
+  return out;
+}
+
+/** Every native frame, innermost first, each Python frame under the eval loop that runs it. */
+function mergedLines(t: Thread, opts: TextOptions): string[] {
+  const out: string[] = [];
   const pyAt = new Map<number, typeof t.pythonFrames>();
   for (const f of t.pythonFrames) pyAt.set(f.nativeIndex, [...(pyAt.get(f.nativeIndex) ?? []), f]);
   const pyLines = (frames: typeof t.pythonFrames, indent: string): string[] =>
-    frames.flatMap((f) => [
-      `${indent}py ${p(f.function)} (${p(f.file)}:${f.line})`,
-      ...(opts.locals ? f.locals.map((l) => `${indent}     ${p(l.name)} = ${p(l.repr)}`) : []),
-    ]);
+    frames.flatMap((f) => [`${indent}py ${p(f.function)} (${p(f.file)}:${f.line})`, ...localLines(f, `${indent}     `, opts)]);
   t.nativeFrames.forEach((n, i) => {
-    const where = n.file ? ` at ${p(n.file)}:${n.line ?? '?'}` : '';
-    const lib = n.library ? ` (${p(basename(n.library))})` : '';
-    out.push(`  #${String(i).padEnd(3)} ${hexAddr(n.pc)} ${p(n.function ?? '??')}${lib}${where}`);
+    out.push(`  #${String(i).padEnd(3)} ${nativeLine(n)}`);
     out.push(...pyLines(pyAt.get(i) ?? [], '        '));
   });
   const unplaced = pyAt.get(-1) ?? [];
   if (unplaced.length) out.push('  Python frames not matched to a native frame:', ...pyLines(unplaced, '    '));
   return out;
+}
+
+export function formatThread(t: Thread, opts: TextOptions): string[] {
+  return [threadHeader(t), ...(opts.native ? mergedLines(t, opts) : pythonFirstLines(t, opts))];
 }
 
 /** The asyncio tasks: the loops, then each group of identical tasks (same state, wait and chain) once. */

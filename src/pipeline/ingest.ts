@@ -8,6 +8,7 @@ import PQueue from 'p-queue';
 import { CoronerError, errorKind, errorLine } from '../base/errors.js';
 import { extractWithGdb, resolveExecutable, type GdbOptions } from '../extract/gdb-run.js';
 import { buildDump } from './build.js';
+import { addSourceLines } from './source-lines.js';
 import { analyzeHeapInWorker } from './heap-stage-pool.js';
 import type { CoreFacts } from '../model/types.js';
 import type { Db } from '../store/db.js';
@@ -104,6 +105,7 @@ async function ingestOne(db: Db, source: CoreSource, given: IngestOptions, seen:
   };
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
+  addSourceLines(dump.threads, opts.sysroot ?? null, core.takenAt);
   // Another worker may have stored the same core meanwhile: look again inside the write.
   const id = saveDump(db, dump, findBySha(db, sha256));
   seen.set(sha256, id);
