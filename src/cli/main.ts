@@ -75,11 +75,13 @@ async function main(): Promise<number> {
     )
     .command(
       'show <dump>',
-      'show one dump: findings, threads, merged stacks (by id, core path or sha256 prefix)',
+      'show one dump: verdict, findings, threads and their stacks (by id, core path or sha256 prefix)',
       (y) =>
         withDb(y)
           .positional('dump', { type: 'string', demandOption: true })
           .option('locals', { type: 'boolean', default: false, describe: 'print the locals of every Python frame' })
+          .option('native', { type: 'boolean', default: false, describe: 'the merged stacks: every native frame, each Python frame under the eval loop that runs it' })
+          .option('thread', { type: 'string', describe: 'only this thread (its name or LWP)' })
           .option('json', { type: 'boolean', default: false }),
       (a) => setCode(showCommand(a)),
     )

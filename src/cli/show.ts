@@ -1,6 +1,6 @@
 // `coroner list`, `coroner show` and `coroner census`.
 import { censusJson, dumpJson, listJson } from '../format/json.js';
-import { formatCensus, formatDump, formatList } from '../format/text.js';
+import { formatCensus, formatDump, formatList, formatThreads, selectThreads } from '../format/text.js';
 import { withDb } from '../store/db.js';
 import { listDumps, loadCensus, loadDump, resolveDumpRef } from '../store/dumps.js';
 import { EXIT_OK } from './exit.js';
@@ -11,9 +11,15 @@ export function listCommand(a: { db: string; json: boolean }): number {
   return EXIT_OK;
 }
 
-export function showCommand(a: { db: string; dump: string; locals: boolean; json: boolean }): number {
+export function showCommand(a: { db: string; dump: string; locals: boolean; native: boolean; thread?: string; json: boolean }): number {
   const dump = withDb(a.db, (db) => loadDump(db, resolveDumpRef(db, a.dump)));
-  console.log(a.json ? JSON.stringify(dumpJson(dump), null, 2) : formatDump(dump, { locals: a.locals }));
+  const opts = { locals: a.locals, native: a.native };
+  if (a.json) {
+    const threads = a.thread === undefined ? dump.threads : selectThreads(dump, a.thread);
+    console.log(JSON.stringify(dumpJson({ ...dump, threads }), null, 2));
+  } else {
+    console.log(a.thread === undefined ? formatDump(dump, opts) : formatThreads(dump, a.thread, opts));
+  }
   return EXIT_OK;
 }
 

@@ -39,6 +39,7 @@ export function dumpJson(d: Dump): object {
         line: f.line,
         native_index: f.nativeIndex,
         is_entry: f.isEntry,
+        source: f.source ?? null,
         locals: Object.fromEntries(f.locals.map((l) => [l.name, l.repr])),
       })),
       native_frames: t.nativeFrames.map((f) => ({ function: f.function, library: f.library, file: f.file, line: f.line, pc: f.pc })),

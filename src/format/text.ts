@@ -6,6 +6,7 @@ import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, Memor
 import { pythonFirst, tracebackEntry } from '../threads/traceback.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
+import { CoronerError } from '../base/errors.js';
 import { dumpVerdict } from '../memory/verdict.js';
 
 export interface TextOptions {
@@ -161,11 +162,28 @@ export function formatMemory(m: MemoryReport): string[] {
   ];
 }
 
+/** The thread REF names: its LWP or its name (every thread of that name). */
+export function selectThreads(d: Dump, ref: string): Thread[] {
+  const found = d.threads.filter((t) => String(t.tid) === ref || t.name === ref);
+  if (found.length) return found;
+  const known = d.threads.map((t) => `${t.tid}${t.name !== null ? ` "${p(t.name)}"` : ''}`).join(', ');
+  throw new CoronerError(`dump ${d.id} has no thread ${p(ref)} (name or LWP); its threads: ${known}`, 'no-thread');
+}
+
+function titleLines(d: Dump): string[] {
+  const c = d.core;
+  return [`dump ${d.id}  ${p(c.path)}  (${humanBytes(c.size)}, sha256 ${shortSha(c.sha256)})`, p(dumpVerdict(d).text)];
+}
+
+/** Only the threads REF names, under the dump's title and verdict. */
+export function formatThreads(d: Dump, ref: string, opts: TextOptions): string {
+  return [...titleLines(d), '', ...selectThreads(d, ref).flatMap((t) => [...formatThread(t, opts), ''])].join('\n').trimEnd();
+}
+
 export function formatDump(d: Dump, opts: TextOptions): string {
   const c = d.core;
   const lines = [
-    `dump ${d.id}  ${p(c.path)}  (${humanBytes(c.size)}, sha256 ${shortSha(c.sha256)})`,
-    p(dumpVerdict(d).text),
+    ...titleLines(d),
     `  pid ${c.pid}  ${p(c.executable ?? c.fname)}  signal ${p(c.signalName ?? 'none')}  taken at ${c.takenAt}`,
     `  command line: ${p(c.cmdline)}`,
     `  Python ${p(d.python.version)} (${p(d.python.layout)}), ${d.threads.length} threads, analyzed in ${seconds(d.analysisMs)}`,

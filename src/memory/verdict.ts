@@ -2,7 +2,9 @@
 // of the dump page: the most telling finding, said with the thread names, the user's own line and
 // the sizes that prove it. Here, the lowest layer that sees the thread, task and memory findings,
 // so that the text view and the HTML view say the same words.
-import { basename, WAIT_MACHINERY } from '../threads/classify.js';
+import { basename } from '../threads/classify.js';
+import { STATE_WORDS, userLine } from '../threads/groups.js';
+import { andList } from '../base/prose.js';
 import { crashingThread } from '../threads/crash.js';
 import { humanBytes } from '../base/units.js';
 import type { Dump, Finding, MemoryReport, Thread, ThreadState } from '../model/types.js';
@@ -31,20 +33,8 @@ function nameOf(t: Thread): string {
   return t.name ?? `LWP ${t.tid}`;
 }
 
-/** "a", "a and b", "a, b and c"; past six, "a, b, c, d, e and 3 more". */
-export function andList(items: string[], most = 6): string {
-  if (items.length > most) return `${items.slice(0, most - 1).join(', ')} and ${items.length - most + 1} more`;
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
-}
-
 function count(n: number, word: string): string {
   return `${NUMBERS[n] ?? n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** Where in the user's code a thread is: its innermost frame outside the wait machinery, "x.py:19". */
-export function userLine(t: Thread): string | null {
-  const f = t.pythonFrames.find((p) => !WAIT_MACHINERY.test(p.file)) ?? t.pythonFrames[0];
-  return f ? `${basename(f.file)}:${f.line}` : null;
 }
 
 function threadsOf(f: Finding, threads: Thread[]): Thread[] {
@@ -98,11 +88,6 @@ function big(m: MemoryReport, f: Finding): Verdict | null {
       return null;
   }
 }
-
-const STATE_WORDS: Record<ThreadState, string> = {
-  running: 'running', 'holding-gil': 'in native code with the GIL', 'waiting-gil': 'waiting for the GIL', 'waiting-lock': 'waiting on a lock',
-  sleeping: 'sleeping', 'waiting-io': 'waiting on I/O', gc: 'collecting garbage', idle: 'idle',
-};
 
 function healthy(d: VerdictInput): Verdict {
   const states = new Map<ThreadState, number>();

@@ -4,6 +4,8 @@ import { basename } from '../threads/classify.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
 import { BREAKDOWN_LABELS } from '../format/text.js';
 import { dumpVerdict, type Verdict } from '../memory/verdict.js';
+import { pythonFirst, repeatedLine, tracebackText } from '../threads/traceback.js';
+import { groupThreads, groupTitle } from '../threads/groups.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 
 /** The order thread groups appear in: the threads that explain a hang first. */
@@ -44,6 +46,16 @@ export interface PyFrameView {
   line: number;
   isEntry: boolean;
   locals: LocalView[];
+  source: string | null;
+}
+
+/** The Python-first stack: a traceback (most recent call last), the folded count, the native frames under it. */
+export interface TracebackView {
+  items: { frame: PyFrameView | null; repeated: string | null }[];
+  foldedNative: number;
+  nativeTail: NativeRowView[];
+  /** The traceback in Python's own format, for "copy as text". */
+  text: string;
 }
 
 export interface NativeRowView {
@@ -79,6 +91,7 @@ export interface ThreadView {
   native: NativeRowView[];
   /** Python frames not matched to any native frame. */
   unplaced: PyFrameView[];
+  traceback: TracebackView;
   waits: {
     kind: string;
     address: string;
@@ -95,6 +108,14 @@ export interface StateGroupView {
   label: string;
   anchor: string;
   count: number;
+  threads: ThreadView[];
+  /** The threads as shown: each alone, or identical ones (same state and Python stack) as one group. */
+  entries: ThreadEntryView[];
+}
+
+export interface ThreadEntryView {
+  /** null for a thread on its own. */
+  group: { title: string; anchor: string; count: number } | null;
   threads: ThreadView[];
 }
 
@@ -196,7 +217,9 @@ function localView(l: Local): LocalView {
 }
 
 function pyFrameView(f: PythonFrame): PyFrameView {
-  return { function: f.function, file: f.file, fileBase: basename(f.file), line: f.line, isEntry: f.isEntry, locals: f.locals.map(localView) };
+  return {
+    function: f.function, file: f.file, fileBase: basename(f.file), line: f.line, isEntry: f.isEntry, locals: f.locals.map(localView), source: f.source ?? null,
+  };
 }
 
 function worst(findings: Finding[]): Severity | null {
@@ -229,6 +252,15 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
     location: n.file ? `${n.file}:${n.line ?? '?'}` : null,
     python: at.get(i) ?? [],
   }));
+  const stack = pythonFirst(t);
+  const traceback: TracebackView = {
+    items: stack.items.map((item) =>
+      item.kind === 'frame' ? { frame: python[item.index]!, repeated: null } : { frame: null, repeated: repeatedLine(item.count) }),
+    foldedNative: stack.foldedNative,
+    // The tail is the innermost native frames, reversed: the same rows as the merged view's.
+    nativeTail: native.slice(0, stack.nativeTail.length).reverse(),
+    text: tracebackText(t.pythonFrames),
+  };
   const w = t.waitsOn;
   const owner = w?.ownerIdent ? all.find((o) => o.ident === w.ownerIdent) : undefined;
   const blocking = t.ident
@@ -248,6 +280,7 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
     python,
     native,
     unplaced,
+    traceback,
     waits: w
       ? {
           kind: w.kind,
@@ -274,12 +307,20 @@ function censusView(d: Dump): CensusView | null {
 export function dumpView(d: Dump): DumpView {
   const c = d.core;
   const threads = d.threads.map((t) => threadView(t, d.threads));
+  const viewOf = new Map(d.threads.map((t, i) => [t, threads[i]!]));
+  const identical = groupThreads(d.threads);
   const known = new Set<string>(STATE_ORDER);
   const states = [...STATE_ORDER, ...new Set(d.threads.map((t) => t.state).filter((s) => !known.has(s)))];
   const groups: StateGroupView[] = states
     .map((state) => {
       const members = threads.filter((t) => t.state === state);
-      return { state, label: STATE_LABEL[state] ?? state, anchor: `state-${state}`, count: members.length, threads: members };
+      const entries: ThreadEntryView[] = identical.filter((g) => g[0]!.state === state).map((g) => {
+        if (g.length === 1) return { group: null, threads: [viewOf.get(g[0]!)!] };
+        // A group opens on its first thread; the others are the same stack, one line each.
+        const views = g.map((t, i) => ({ ...viewOf.get(t)!, open: i === 0 }));
+        return { group: { title: groupTitle(g), anchor: `group-${g[0]!.tid}`, count: g.length }, threads: views };
+      });
+      return { state, label: STATE_LABEL[state] ?? state, anchor: `state-${state}`, count: members.length, threads: members, entries };
     })
     .filter((g) => g.count > 0);
   const findings = [...d.findings]

@@ -2,7 +2,8 @@
 // the fragmentation core's memory figures), with the findings made by the real finding code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dumpVerdict, andList } from '../../src/memory/verdict.js';
+import { dumpVerdict } from '../../src/memory/verdict.js';
+import { andList } from '../../src/base/prose.js';
 import { lockFindings } from '../../src/threads/locks.js';
 import { crashFinding } from '../../src/threads/crash.js';
 import { memoryFindings } from '../../src/memory/findings.js';
