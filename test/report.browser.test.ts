@@ -102,13 +102,13 @@ test('report: every page of real cores loads from file:// without errors, lists 
 
       // <details> open and close on a click: a thread, then a frame's locals.
       const isOpen = (l: ReturnType<Page['locator']>): Promise<boolean> => l.evaluate((e) => (e as HTMLDetailsElement).open);
-      const thread = page.locator('details.thread').first();
+      const thread = page.locator('details.thread:visible').first();
       const wasOpen = await isOpen(thread);
       await thread.locator(':scope > summary').click();
       assert.equal(await isOpen(thread), !wasOpen, `${file}: thread <details> toggles`);
       await thread.locator(':scope > summary').click();
       assert.equal(await isOpen(thread), wasOpen, `${file}: and toggles back`);
-      const withLocals = page.locator('details.thread', { has: page.locator('.panel-python details.locals') }).first();
+      const withLocals = page.locator('details.thread:visible', { has: page.locator('.panel-python details.locals') }).first();
       if ((await withLocals.count()) > 0) {
         if (!(await isOpen(withLocals))) await withLocals.locator(':scope > summary').click();
         const locals = withLocals.locator('.panel-python details.locals').first();
@@ -118,7 +118,7 @@ test('report: every page of real cores loads from file:// without errors, lists 
         assert.ok(await locals.locator('table.locals-table tr').first().isVisible(), `${file}: locals visible once open`);
       }
       // The Python-first view is the default; the merged one replaces it.
-      const owner = page.locator('details.thread[open]').first();
+      const owner = page.locator('details.thread[open]:visible').first();
       if ((await owner.count()) > 0) {
         assert.ok(await owner.locator('.panel-python').isVisible(), `${file}: Python-first view shows by default`);
         await owner.locator('.views label', { hasText: 'Merged stack' }).click();

@@ -6,7 +6,7 @@ import { CoronerError, errorLine } from '../base/errors.js';
 import { ingestCommand } from './ingest.js';
 import { packCommand } from './pack.js';
 import { STDIN_PATH } from '../inputs/stdin.js';
-import { censusCommand, listCommand, showCommand } from './show.js';
+import { CENSUS_TOP, censusCommand, listCommand, showCommand } from './show.js';
 import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';
 import { checkCommand, DEFAULT_LIMITS } from './check.js';
@@ -91,7 +91,8 @@ async function main(): Promise<number> {
       (y) =>
         withDb(y)
           .positional('dump', { type: 'string', demandOption: true })
-          .option('top', { type: 'number', default: Number.MAX_SAFE_INTEGER, defaultDescription: 'all', describe: 'only the N heaviest types' })
+          .option('top', { type: 'number', defaultDescription: `${CENSUS_TOP} (--json: all)`, describe: 'only the N heaviest types' })
+          .option('all', { type: 'boolean', default: false, describe: 'every type' })
           .option('json', { type: 'boolean', default: false }),
       (a) => setCode(censusCommand(a)),
     )

@@ -2,6 +2,7 @@
 // users: fields may be added, never renamed.
 import type { CensusRow, Dump, DumpSummary } from '../model/types.js';
 import { dumpVerdict } from '../memory/verdict.js';
+import { scriptOf } from './script.js';
 
 /** The model's camelCase field names as the public JSON's snake_case ones, all the way down. */
 export function snakeKeys(value: unknown): unknown {
@@ -81,5 +82,6 @@ export function listJson(dumps: DumpSummary[]): object[] {
   return dumps.map((d) => ({
     id: d.id, path: d.path, sha256: d.sha256, size: d.size, pid: d.pid, executable: d.executable,
     python_version: d.pythonVersion, taken_at: d.takenAt, threads: d.threads, findings: d.findings,
+    cmdline: d.cmdline, script: scriptOf(d.cmdline), finding_kinds: d.findingKinds,
   }));
 }

@@ -4,9 +4,11 @@
 import { basename } from '../threads/classify.js';
 import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, NativeFrame, PythonFrame, Thread } from '../model/types.js';
 import { pythonFirst, tracebackEntry } from '../threads/traceback.js';
+import { groupThreads, groupTitle, numberedRun } from '../threads/groups.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
 import { CoronerError } from '../base/errors.js';
+import { scriptOf } from './script.js';
 import { dumpVerdict } from '../memory/verdict.js';
 
 export interface TextOptions {
@@ -15,13 +17,37 @@ export interface TextOptions {
   native?: boolean;
 }
 
-export function formatList(dumps: DumpSummary[]): string {
+/** The dumps by id, one line each within WIDTH: the finding kinds last, cut short to fit (list --json has them all, and the core's path). */
+export function formatList(dumps: DumpSummary[], width = 0): string {
   if (dumps.length === 0) return 'no dumps yet: coroner ingest core.PID';
-  const rows = dumps.map((d) => [
-    String(d.id), String(d.pid), p(d.executable ?? '?'), p(d.pythonVersion), d.takenAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-    humanBytes(d.size), String(d.threads), String(d.findings), p(basename(d.path)),
+  const sorted = [...dumps].sort((a, b) => a.id - b.id);
+  const head = ['ID', 'PID', 'SCRIPT', 'PYTHON', 'TAKEN AT (UTC)', 'SIZE', 'THREADS'];
+  const rows = sorted.map((d) => [
+    String(d.id), String(d.pid), p(scriptOf(d.cmdline)), p(d.pythonVersion), d.takenAt.replace('T', ' ').replace(/(\.\d+)?Z$/, ''),
+    humanBytes(d.size), String(d.threads),
   ]);
-  return table(['ID', 'PID', 'EXECUTABLE', 'PYTHON', 'TAKEN AT', 'SIZE', 'THREADS', 'FINDINGS', 'CORE'], rows);
+  const used = table(head, rows).split('\n').reduce((n, l) => Math.max(n, [...l].length), 0) + 2;
+  const room = width > 0 ? Math.max(16, width - used) : Infinity;
+  // Kinds that do not fit go on lines of their own under the first, in the same column.
+  const out = rows.flatMap((r, i) => {
+    const cells = findingKinds(sorted[i]!.findingKinds).split(', ').reduce<string[]>((acc, k) => {
+      const last = acc.at(-1);
+      if (last !== undefined && [...`${last}, ${k}`].length <= room) acc[acc.length - 1] = `${last}, ${k}`;
+      else acc.push(k);
+      return acc;
+    }, []);
+    const clip = (c: string): string => ([...c].length > room ? `${[...c].slice(0, room - 1).join('')}…` : c);
+    return cells.map((c, j) => [...(j === 0 ? r : r.map(() => '')), clip(`${c}${j < cells.length - 1 ? ',' : ''}`)]);
+  });
+  return table([...head, 'FINDINGS'], out);
+}
+
+/** "deadlock ×3, lock-wait", in the order the kinds first come; "-" for none. */
+export function findingKinds(kinds: string[]): string {
+  if (kinds.length === 0) return '-';
+  const counts = new Map<string, number>();
+  for (const k of kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return [...counts].map(([k, n]) => (n > 1 ? `${p(k)} ×${n}` : p(k))).join(', ');
 }
 
 const NUMBER = /^[-+±]?[\d,.]+( [KMGT]?B)?$/;
@@ -29,7 +55,7 @@ const NUMBER = /^[-+±]?[\d,.]+( [KMGT]?B)?$/;
 /** Columns padded to their widest cell; columns of numbers aligned right. */
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = head.map((_, i) => rows.length > 0 && rows.every((r) => NUMBER.test(r[i]!)));
+  const numeric = head.map((_, i) => rows.some((r) => r[i] !== '') && rows.every((r) => r[i] === '' || NUMBER.test(r[i]!)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
@@ -90,8 +116,22 @@ function mergedLines(t: Thread, opts: TextOptions): string[] {
   return out;
 }
 
+function stackLines(t: Thread, opts: TextOptions): string[] {
+  return opts.native ? mergedLines(t, opts) : pythonFirstLines(t, opts);
+}
+
 export function formatThread(t: Thread, opts: TextOptions): string[] {
-  return [threadHeader(t), ...(opts.native ? mergedLines(t, opts) : pythonFirstLines(t, opts))];
+  return [threadHeader(t), ...stackLines(t, opts)];
+}
+
+/** A thread, or identical threads as one entry: what they do, their LWPs, the stack once. */
+export function formatGroup(g: Thread[], opts: TextOptions): string[] {
+  if (g.length === 1) return formatThread(g[0]!, opts);
+  return [
+    p(groupTitle(g)),
+    `  LWPs ${g.map((t) => t.tid).join(', ')}; ${p(g[0]!.stateDetail)}`,
+    ...stackLines(g[0]!, opts),
+  ];
 }
 
 /** The asyncio tasks: the loops, then each group of identical tasks (same state, wait and chain) once. */
@@ -111,7 +151,9 @@ export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOp
   for (const group of order) {
     const t = group[0]!;
     const names = group.map((g) => `"${p(g.name)}"`);
-    const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+    const run = numberedRun(group.map((g) => g.name));
+    const shown = run ? `"${p(run.prefix)}${run.first}"…"${p(run.prefix)}${run.last}"`
+      : names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
     out.push('', `  ${group.length > 1 ? `${group.length} tasks ${shown}` : `task ${shown}`}  ${t.state}${t.running ? ' (running)' : ''}`);
     out.push(`    ${p(t.waitsOnText)}`);
     if (t.awaitedBy.length) out.push(`    awaited by ${t.awaitedBy.map((n) => `"${p(n)}"`).join(', ')}`);
@@ -132,7 +174,7 @@ export function formatCensus(rows: CensusRow[], top: number): string {
     ['TYPE', 'MODULE', 'COUNT', 'BYTES', 'WITH BUFFERS'],
     shown.map((r) => [p(r.type), p(r.module ?? ''), r.count.toLocaleString('en-US'), humanBytes(r.bytes), humanBytes(r.bytesWithBuffers)]),
   );
-  const rest = rows.length > shown.length ? `\n... ${rows.length - shown.length} more types (--top ${rows.length} shows all)` : '';
+  const rest = rows.length > shown.length ? `\n... ${rows.length - shown.length} more types (coroner census --all shows them all)` : '';
   return `${body}${rest}\n${total.count.toLocaleString('en-US')} objects of ${rows.length} types, ${humanBytes(total.bytes)}`;
 }
 
@@ -196,7 +238,9 @@ export function formatDump(d: Dump, opts: TextOptions): string {
     lines.push('', 'Heaviest types (coroner census shows them all)', ...formatCensus(d.census, 10).split('\n').map((l) => `  ${l}`));
   }
   lines.push('', `Threads (${d.threads.length})`);
-  for (const t of d.threads) lines.push(...formatThread(t, opts).map((l) => `  ${l}`), '');
+  // Identical threads once, unless each one's locals are asked for (they differ).
+  const groups = opts.locals ? d.threads.map((t) => [t]) : groupThreads(d.threads);
+  for (const g of groups) lines.push(...formatGroup(g, opts).map((l) => `  ${l}`), '');
   if (d.tasks) lines.push(...formatTasks(d.tasks, d.loops ?? [], opts), '');
   if (d.warnings.length) lines.push(`Warnings (${d.warnings.length})`, ...d.warnings.map((w) => `  ${p(w)}`));
   return lines.join('\n').trimEnd();

@@ -127,9 +127,9 @@ export function dumpVerdict(d: VerdictInput): Verdict {
   const wait = of('lock-wait')[0];
   if (wait) {
     const ts = threadsOf(wait, d.threads);
-    return ts.length
-      ? say('waiting', `${andList(ts.map(nameOf))} ${ts.length > 1 ? 'wait' : 'waits'} on a lock${places(ts)}, and other threads can still release it`)
-      : say('waiting', wait.title);
+    if (ts.length === 0) return say('waiting', wait.title);
+    const who = ts.length > 2 ? `${ts.length} threads wait on locks` : `${andList(ts.map(nameOf))} ${ts.length > 1 ? 'wait' : 'waits'} on a lock`;
+    return say('waiting', `${who}${places(ts)}; other threads can still release ${ts.length > 1 ? 'them' : 'it'}`);
   }
   return healthy(d);
 }

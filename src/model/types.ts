@@ -289,4 +289,8 @@ export interface DumpSummary {
   takenAt: string;
   threads: number;
   findings: number;
+  /** The command line the process ran (as `show` has it). */
+  cmdline: string;
+  /** The kinds of its findings, in their order. */
+  findingKinds: string[];
 }

@@ -84,13 +84,15 @@ interface DumpRow {
 }
 
 export function listDumps(db: Db): DumpSummary[] {
-  const rows = db.prepare(`SELECT d.id, d.path, d.sha256, d.size, d.pid, d.executable, d.python_version, d.taken_at,
+  const rows = db.prepare(`SELECT d.id, d.path, d.sha256, d.size, d.pid, d.executable, d.python_version, d.taken_at, d.cmdline,
       (SELECT COUNT(*) FROM threads t WHERE t.dump_id = d.id) AS threads,
-      (SELECT COUNT(*) FROM findings f WHERE f.dump_id = d.id) AS findings
-    FROM dumps d ORDER BY d.taken_at, d.id`).all() as (DumpRow & { threads: number; findings: number })[];
+      (SELECT COUNT(*) FROM findings f WHERE f.dump_id = d.id) AS findings,
+      (SELECT json_group_array(kind) FROM (SELECT kind FROM findings f WHERE f.dump_id = d.id ORDER BY idx)) AS kinds
+    FROM dumps d ORDER BY d.taken_at, d.id`).all() as (DumpRow & { threads: number; findings: number; kinds: string })[];
   return rows.map((r) => ({
     id: r.id, path: r.path, sha256: r.sha256, size: r.size, pid: r.pid, executable: r.executable,
     pythonVersion: r.python_version, takenAt: r.taken_at, threads: r.threads, findings: r.findings,
+    cmdline: r.cmdline, findingKinds: JSON.parse(r.kinds) as string[],
   }));
 }
 

@@ -35,16 +35,20 @@ export function groupThreads(threads: Thread[]): Thread[][] {
   return [...groups.values()];
 }
 
+/** NAMES as "PREFIX{first}" and "{last}" when they are one prefix numbered in a row (at least 3), else null. */
+export function numberedRun(names: string[]): { prefix: string; first: number; last: number } | null {
+  const numbered = names.map((n) => /^(.*?)(\d+)$/.exec(n));
+  const prefix = numbered[0]?.[1];
+  if (prefix === undefined || names.length < 3 || !numbered.every((m) => m !== null && m[1] === prefix)) return null;
+  const numbers = numbered.map((m) => Number(m![2])).sort((a, b) => a - b);
+  return numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1) ? { prefix, first: numbers[0]!, last: numbers.at(-1)! } : null;
+}
+
 /** "pool-worker-1…4" for names numbered in a row, else "a, b and c"; unnamed threads by LWP. */
 export function groupNames(group: Thread[]): string {
   const names = group.map((t) => t.name ?? `LWP ${t.tid}`);
-  const numbered = names.map((n) => /^(.*?)(\d+)$/.exec(n));
-  const prefix = numbered[0]?.[1];
-  if (names.length > 2 && numbered.every((m) => m !== null && m[1] === prefix)) {
-    const numbers = numbered.map((m) => Number(m![2])).sort((a, b) => a - b);
-    if (numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1)) return `${prefix}${numbers[0]}…${numbers.at(-1)}`;
-  }
-  return andList(names, 4);
+  const run = numberedRun(names);
+  return run ? `${run.prefix}${run.first}…${run.last}` : andList(names, 4);
 }
 
 /** "4 threads pool-worker-1…4 waiting on a lock at threads.py:43". */

@@ -111,7 +111,7 @@ test('verdict: threads waiting on a lock others can release are "waiting"; nothi
     thread(3, 'io', 'waiting-io', [frame('serve', '/srv/app/threads.py', 70)]),
   ];
   const waiting = dumpVerdict({ core: core(0, null, [1, 2, 3]), threads, findings: lockFindings(threads), memory: null });
-  assert.deepEqual(waiting, { kind: 'waiting', text: 'Waiting: lock-waiter waits on a lock at threads.py:35, and other threads can still release it' });
+  assert.deepEqual(waiting, { kind: 'waiting', text: 'Waiting: lock-waiter waits on a lock at threads.py:35; other threads can still release it' });
   const m = memory([['python-objects', 108_900_000], ['other', 28_800_000]]);
   const healthy = dumpVerdict({ core: core(0, null, [2, 3]), threads: threads.slice(1), findings: [], memory: m });
   assert.deepEqual(healthy, { kind: 'healthy', text: 'No problem found: 2 threads (1 sleeping, 1 waiting on I/O); 137.7 MB of memory, the most in Python objects (108.9 MB)' });
