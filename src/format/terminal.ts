@@ -69,7 +69,7 @@ export function colourize(text: string): string {
     return line
       .replace(/^( *)\[(critical|warning|info)\]/, (_, sp: string, sev: string) =>
         `${sp}${sev === 'critical' ? SGR.red : sev === 'warning' ? SGR.yellow : SGR.blue}${SGR.bold}[${sev}]${SGR.reset}`)
-      .replace(/^( *)(Thread \d+.*?  )([a-z-]+)(  )/, (_, sp: string, head: string, state: string, gap: string) =>
+      .replace(/^( *)(Thread \d+.*? {2})([a-z-]+)( {2})/, (_, sp: string, head: string, state: string, gap: string) =>
         `${sp}${SGR.bold}${head}${SGR.reset}${STATE_COLOUR[state] ?? ''}${state}${SGR.reset}${gap}`)
       .replace(/^( *)(File ".*", line \d+, in .*)$/, `$1${SGR.cyan}$2${SGR.reset}`)
       .replace(/^( *)(py .*)$/, `$1${SGR.cyan}$2${SGR.reset}`)
