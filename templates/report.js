@@ -92,6 +92,16 @@
     });
   });
 
+  // "Show all": the census table beyond its heaviest rows (the rows are there; CSS hides them).
+  document.querySelectorAll('button[data-show-all]').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var table = document.getElementById(button.getAttribute('data-show-all'));
+      if (table) table.classList.remove('limited');
+      var p = button.parentNode;
+      if (p) p.parentNode.removeChild(p);
+    });
+  });
+
   function openTarget() {
     var id = decodeURIComponent(location.hash.slice(1));
     var el = id ? document.getElementById(id) : null;

@@ -113,3 +113,51 @@ test('dump page: identical threads as one card, closed, that opens on their shar
     await browser.close();
   }
 });
+
+test('dump page: a sticky navigation to every section, threads one click away, the census last with its 25 heaviest types until "show all"', { skip: noBrowser, timeout: 300_000 }, async () => {
+  const out = tempDir('coroner-nav-report-');
+  assert.equal(runCli(['report', '--out', out, '--db', db]).code, 0);
+  const browser = await launch();
+  try {
+    for (const w of WORKLOADS) {
+      const { page, problems } = await watchedPage(browser);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(pathToFileURL(join(out, `dump-${idOf(w)}.html`)).href);
+      const nav = await page.locator('nav.page-nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!.slice(1)));
+      const sections = await page.evaluate(() => [...document.querySelectorAll('main > section[id]')].map((s) => s.id));
+      const expected = ['findings', 'threads', ...(w === 'asyncio_service' ? ['tasks'] : []), 'memory', 'facts', 'census'];
+      assert.deepEqual(nav, expected, `${w}: the navigation`);
+      assert.deepEqual(sections.filter((s) => nav.includes(s)), expected, `${w}: the sections in the same order`);
+      assert.equal(sections.filter((s) => s !== 'warnings').at(-1), 'census', `${w}: the census last`);
+      // One click to the threads; the navigation stays on screen while the page scrolls.
+      await page.locator('nav.page-nav a[href="#threads"]').click();
+      const top = await page.locator('#threads').evaluate((e) => e.getBoundingClientRect().top);
+      assert.ok(top >= 0 && top < 120, `${w}: the threads at the top of the screen after one click (${top}px)`);
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      const navBox = await page.locator('nav.page-nav').boundingBox();
+      assert.ok(navBox && navBox.y >= 0 && navBox.y < 5, `${w}: the navigation sticks to the top (${navBox?.y})`);
+
+      const types = (JSON.parse(runCli(['census', idOf(w), '--db', db, '--json']).stdout) as unknown[]).length;
+      const visible = (): Promise<number> => page.locator('#census-table tbody tr:visible').count();
+      if (types > 25) {
+        assert.equal(await visible(), 25, `${w}: the 25 heaviest types`);
+        await page.locator('#census-table thead th', { hasText: 'Count' }).click();
+        const counts = (await page.locator('#census-table tbody tr:visible td:nth-child(3)').allTextContents()).map(Number);
+        assert.equal(counts.length, 25, `${w}: still 25 once sorted`);
+        assert.deepEqual(counts, [...counts].sort((a, b) => a - b), `${w}: the 25 first by the new order`);
+        await page.locator('button[data-show-all="census-table"]').click();
+        assert.equal(await visible(), types, `${w}: show all`);
+      } else {
+        assert.equal(await visible(), types);
+      }
+      if (w === 'asyncio_service') {
+        const text = (await page.locator('#tasks').textContent())!;
+        assert.match(text, /20 tasks "sleeper-0"…"sleeper-19"/, 'identical tasks as one entry');
+      }
+      assert.deepEqual(problems, [], w);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});

@@ -44,13 +44,14 @@ test('show: each thread\'s Python frames as Python\'s own traceback of them, nat
   let checked = 0;
   for (const w of WORKLOADS) {
     const truth = truthOf(cores.get(w)!);
-    const out = runCli(['show', idOf(w), '--db', db]);
-    assert.equal(out.code, 0, out.stderr);
     const shown = JSON.parse(runCli(['show', idOf(w), '--db', db, '--json']).stdout) as {
       threads: { tid: number; native_frames: unknown[]; python_frames: { native_index: number; source: string | null; file: string; line: number }[] }[];
     };
     for (const t of truth.threads) {
       if (!t.frames?.length) continue;
+      // One thread at a time: identical ones are one entry in the whole view.
+      const out = runCli(['show', idOf(w), '--db', db, '--thread', String(t.native_id)], { COLUMNS: '0' });
+      assert.equal(out.code, 0, out.stderr);
       const block = threadBlock(out.stdout, t.native_id);
       const python = pythonTraceback(truth, t.frames).split('\n').slice(1);
       assert.deepEqual(block.slice(1, 1 + python.length), python, `${w}: ${t.name}'s traceback as Python prints it`);
@@ -104,6 +105,11 @@ test('dump page: Python first by default, the merged stack one click away, "copy
       for (const t of truth.threads) {
         if (!t.frames?.length) continue;
         const card = page.locator(`#thread-${t.native_id}`);
+        // A member of a group of identical threads: open the group first.
+        await card.evaluate((el) => {
+          const group = el.closest('details.thread-group') as HTMLDetailsElement | null;
+          if (group) group.open = true;
+        });
         if (!(await card.evaluate((d) => (d as HTMLDetailsElement).open))) await card.locator(':scope > summary').click();
         assert.ok(await card.locator('.panel-python').isVisible(), `${w}: ${t.name}: Python first`);
         assert.ok(!(await card.locator('.panel-merged').isVisible()), `${w}: ${t.name}: merged hidden`);

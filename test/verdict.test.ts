@@ -59,9 +59,16 @@ test('verdict: the line under show\'s title and show --json\'s verdict, on the d
     const shown = JSON.parse(runCli(['show', idOf(w), '--db', db, '--json']).stdout) as Shown;
     check(shown.verdict.text, expected(w, shown), `${w}: verdict`);
     assert.equal(shown.verdict.kind, { deadlock: 'stuck', fragmentation: 'big', native_leak: 'big', crash: 'crashed' }[w], `${w}: kind`);
-    const lines = runCli(['show', idOf(w), '--db', db]).stdout.split('\n');
+    const lines = runCli(['show', idOf(w), '--db', db], { COLUMNS: '0' }).stdout.split('\n');
     assert.match(lines[0]!, new RegExp(`^dump ${idOf(w)} `), `${w}: the title`);
     assert.equal(lines[1], shown.verdict.text, `${w}: the verdict is the line under the title`);
+    // On a narrower screen it continues on the lines after, indented.
+    const narrow = runCli(['show', idOf(w), '--db', db], { COLUMNS: '60' }).stdout.split('\n');
+    const at = narrow.findIndex((l) => l.startsWith(shown.verdict.text.split(' ')[0]!));
+    assert.ok(at >= 1 && narrow.slice(1, at).every((l) => l.startsWith('    ')), `${w}: under the (wrapped) title`);
+    const rest = narrow.slice(at + 1);
+    const pieces = [narrow[at]!, ...rest.slice(0, rest.findIndex((l) => !l.startsWith('    ')))];
+    assert.equal(pieces.join(' ').replace(/ +/g, ' '), shown.verdict.text.replace(/ +/g, ' '), `${w}: the verdict, wrapped at 60`);
   }
 });
 

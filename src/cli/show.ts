@@ -1,6 +1,6 @@
 // `coroner list`, `coroner show` and `coroner census`.
 import { censusJson, dumpJson, listJson } from '../format/json.js';
-import { formatCensus, formatDump, formatList, formatThreads, selectThreads } from '../format/text.js';
+import { CENSUS_TOP, formatCensus, formatDump, formatList, formatThreads, selectThreads } from '../format/text.js';
 import { forTerminal, outputWidth } from '../format/terminal.js';
 import { withDb } from '../store/db.js';
 import { listDumps, loadCensus, loadDump, resolveDumpRef } from '../store/dumps.js';
@@ -23,9 +23,6 @@ export function showCommand(a: { db: string; dump: string; locals: boolean; nati
   }
   return EXIT_OK;
 }
-
-/** The types `census` prints unless told --top N or --all. */
-export const CENSUS_TOP = 25;
 
 export function censusCommand(a: { db: string; dump: string; top?: number; all: boolean; json: boolean }): number {
   const rows = withDb(a.db, (db) => loadCensus(db, resolveDumpRef(db, a.dump)));

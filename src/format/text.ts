@@ -5,6 +5,7 @@ import { basename } from '../threads/classify.js';
 import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, NativeFrame, PythonFrame, Thread } from '../model/types.js';
 import { pythonFirst, tracebackEntry } from '../threads/traceback.js';
 import { groupThreads, groupTitle, numberedRun } from '../threads/groups.js';
+import { groupTasks } from '../tasks/groups.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
 import { CoronerError } from '../base/errors.js';
@@ -134,6 +135,15 @@ export function formatGroup(g: Thread[], opts: TextOptions): string[] {
   ];
 }
 
+/** 'task "a"', '20 tasks "sleeper-0"…"sleeper-19"', '3 tasks "a", "b", "c"'. */
+export function taskGroupTitle(group: AsyncTask[]): string {
+  const names = group.map((g) => `"${g.name}"`);
+  const run = numberedRun(group.map((g) => g.name));
+  const shown = run ? `"${run.prefix}${run.first}"…"${run.prefix}${run.last}"`
+    : names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+  return group.length > 1 ? `${group.length} tasks ${shown}` : `task ${shown}`;
+}
+
 /** The asyncio tasks: the loops, then each group of identical tasks (same state, wait and chain) once. */
 export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOptions): string[] {
   const out = [`Tasks (${tasks.length})`];
@@ -142,19 +152,9 @@ export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOp
     out.push(`  loop ${hexAddr(l.address)} ${p(l.type)}: ${l.threadTid !== null ? `run by LWP ${l.threadTid}` : 'not running'}, ` +
       `${l.ready ?? '?'} ready callbacks, ${l.scheduled ?? '?'} timers${l.currentTask !== null ? `, running task "${name(l.currentTask)}"` : ''}`);
   }
-  const chainKey = (t: AsyncTask): string => t.chain.map((f) => `${f.function} ${f.file}:${f.line}`).join('|');
-  // Identical when everything shown but the name and a timer's deadline is: the wait and the chain.
-  const key = (t: AsyncTask): string => `${t.state}\n${t.waitsOnText.replace(/, due at loop time .*? at /, ' at ')}\n${chainKey(t)}\n${t.awaitedBy.join(',')}`;
-  const groups = new Map<string, AsyncTask[]>();
-  for (const t of tasks) groups.set(key(t), [...(groups.get(key(t)) ?? []), t]);
-  const order = [...groups.values()].sort((a, b) => b.length - a.length || a[0]!.name.localeCompare(b[0]!.name));
-  for (const group of order) {
+  for (const group of groupTasks(tasks)) {
     const t = group[0]!;
-    const names = group.map((g) => `"${p(g.name)}"`);
-    const run = numberedRun(group.map((g) => g.name));
-    const shown = run ? `"${p(run.prefix)}${run.first}"…"${p(run.prefix)}${run.last}"`
-      : names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
-    out.push('', `  ${group.length > 1 ? `${group.length} tasks ${shown}` : `task ${shown}`}  ${t.state}${t.running ? ' (running)' : ''}`);
+    out.push('', `  ${p(taskGroupTitle(group))}  ${t.state}${t.running ? ' (running)' : ''}`);
     out.push(`    ${p(t.waitsOnText)}`);
     if (t.awaitedBy.length) out.push(`    awaited by ${t.awaitedBy.map((n) => `"${p(n)}"`).join(', ')}`);
     for (const f of t.chain) {
@@ -165,6 +165,9 @@ export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOp
   }
   return out;
 }
+
+/** The heaviest types `census` and the dump page show until asked for all (report.css hides rows past it). */
+export const CENSUS_TOP = 25;
 
 export function formatCensus(rows: CensusRow[], top: number): string {
   if (rows.length === 0) return 'no census for this dump';

@@ -2,7 +2,8 @@
 // templates escape it), grouped and ordered the way the report reads.
 import { basename } from '../threads/classify.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
-import { BREAKDOWN_LABELS } from '../format/text.js';
+import { BREAKDOWN_LABELS, CENSUS_TOP, taskGroupTitle } from '../format/text.js';
+import { groupTasks } from '../tasks/groups.js';
 import { dumpVerdict, type Verdict } from '../memory/verdict.js';
 import { pythonFirst, repeatedLine, tracebackText } from '../threads/traceback.js';
 import { groupThreads, groupTitle } from '../threads/groups.js';
@@ -125,6 +126,9 @@ export interface FindingView extends Finding {
 
 export interface CensusView {
   rows: CensusRow[];
+  /** Rows shown until "show all": the heaviest. */
+  top: number;
+  more: number;
   objects: number;
   bytes: number;
   walkMs: number | null;
@@ -138,6 +142,29 @@ export interface MemoryView {
   gc: MemoryReport['gc'];
   native: MemoryReport['native'];
   pymalloc: MemoryReport['pymalloc'];
+}
+
+export interface TaskGroupView {
+  title: string;
+  count: number;
+  state: string;
+  running: boolean;
+  waitsOn: string;
+  awaitedBy: string[];
+  chain: { kind: string; function: string; file: string; fileBase: string; line: number }[];
+}
+
+export interface TasksView {
+  count: number;
+  loops: { address: string; type: string; thread: ThreadRef | null; ready: number | null; scheduled: number | null }[];
+  groups: TaskGroupView[];
+}
+
+/** The page's sections in the order they come, for the sticky navigation. */
+export interface NavLink {
+  anchor: string;
+  label: string;
+  count: string | null;
 }
 
 export interface DumpView {
@@ -172,6 +199,8 @@ export interface DumpView {
   warnings: string[];
   census: CensusView | null;
   memory: MemoryView | null;
+  tasks: TasksView | null;
+  nav: NavLink[];
 }
 
 export interface IndexRowView {
@@ -294,10 +323,31 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
   };
 }
 
+function tasksView(d: Dump): TasksView | null {
+  if (!d.tasks || d.tasks.length === 0) return null;
+  const byTid = new Map(d.threads.map((t) => [t.tid, t]));
+  return {
+    count: d.tasks.length,
+    loops: (d.loops ?? []).map((l) => {
+      const t = l.threadTid !== null ? byTid.get(l.threadTid) : undefined;
+      return { address: hexAddr(l.address), type: l.type, thread: t ? threadRef(t) : null, ready: l.ready, scheduled: l.scheduled };
+    }),
+    groups: groupTasks(d.tasks).map((g) => {
+      const t = g[0]!;
+      return {
+        title: taskGroupTitle(g), count: g.length, state: t.state, running: t.running, waitsOn: t.waitsOnText, awaitedBy: t.awaitedBy,
+        chain: t.chain.map((f) => ({ kind: f.kind, function: f.function, file: f.file, fileBase: basename(f.file), line: f.line })),
+      };
+    }),
+  };
+}
+
 function censusView(d: Dump): CensusView | null {
   if (d.census.length === 0) return null;
   return {
     rows: d.census,
+    top: CENSUS_TOP,
+    more: Math.max(0, d.census.length - CENSUS_TOP),
     objects: d.census.reduce((n, r) => n + r.count, 0),
     bytes: d.census.reduce((n, r) => n + r.bytes, 0),
     walkMs: d.censusStats ? Math.round(d.censusStats.walkMs) : null,
@@ -364,6 +414,15 @@ export function dumpView(d: Dump): DumpView {
     warnings: d.warnings,
     census: censusView(d),
     memory: memoryView(d),
+    tasks: tasksView(d),
+    nav: [
+      { anchor: 'findings', label: 'Findings', count: String(d.findings.length) },
+      { anchor: 'threads', label: 'Threads', count: String(d.threads.length) },
+      ...(d.tasks?.length ? [{ anchor: 'tasks', label: 'Tasks', count: String(d.tasks.length) }] : []),
+      ...(d.memory ? [{ anchor: 'memory', label: 'Memory', count: humanBytes(d.memory.writableBytes) }] : []),
+      { anchor: 'facts', label: 'Core', count: null },
+      ...(d.census.length ? [{ anchor: 'census', label: 'Census', count: `${d.census.length} types` }] : []),
+    ],
   };
 }
 
