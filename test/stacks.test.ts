@@ -107,7 +107,7 @@ test('dump page: Python first by default, the merged stack one click away, "copy
         const card = page.locator(`#thread-${t.native_id}`);
         // A member of a group of identical threads: open the group first.
         await card.evaluate((el) => {
-          const group = el.closest('details.thread-group') as HTMLDetailsElement | null;
+          const group = el.closest<HTMLDetailsElement>('details.thread-group');
           if (group) group.open = true;
         });
         if (!(await card.evaluate((d) => (d as HTMLDetailsElement).open))) await card.locator(':scope > summary').click();
