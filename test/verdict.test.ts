@@ -97,3 +97,30 @@ test('verdict: the first text under the dump page\'s title in headless Chromium'
     await browser.close();
   }
 });
+
+test('series verdict: the census workload\'s three dumps grow, by the figures of their memory, the program\'s class named with the count it grew by', { timeout: 300_000 }, async () => {
+  const series = await Promise.all([1, 2, 3].map((n) => fixture('census', n)));
+  const sdb = ingestFresh(series.map((c) => c.core));
+  const truths = series.map(truthOf) as (ReturnType<typeof truthOf> & { extra: { classes: Record<string, { count: number; module: string }> } })[];
+  const grew = truths[2]!.extra.classes.OrderRecord!.count - truths[0]!.extra.classes.OrderRecord!.count;
+  const [s] = JSON.parse(runCli(['series', '--db', sdb, '--json']).stdout) as { dumps: number[]; verdict: { kind: string; text: string } }[];
+  const writable = s!.dumps.map((id) => (JSON.parse(runCli(['show', String(id), '--db', sdb, '--json']).stdout) as Shown).memory.writable_bytes);
+  assert.equal(s!.verdict.kind, 'growing');
+  assert.match(s!.verdict.text, new RegExp(`^Growing: \\+${humanMb(writable[2]! - writable[0]!).replace('.', '\\.')} \\(${humanMb(writable[0]!).replace('.', '\\.')} → ` +
+    `${humanMb(writable[2]!).replace('.', '\\.')}\\) over 3 dumps in \\d+ s; among them \\+${grew.toLocaleString('en-US')} __main__\\.OrderRecord \\(\\+[\\d.]+ MB\\) since dump #${s!.dumps[0]}$`));
+  assert.ok(runCli(['series', '--db', sdb], { COLUMNS: '0' }).stdout.split('\n').includes(`  ${s!.verdict.text}`), 'series prints it under the series');
+
+  if (noBrowser) return;
+  const out = tempDir('coroner-series-verdict-');
+  assert.equal(runCli(['report', '--out', out, '--db', sdb]).code, 0);
+  const browser = await launch();
+  try {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(pathToFileURL(join(out, 'series-1.html')).href);
+    const next = await page.evaluate(() => document.querySelector('main h1')?.nextElementSibling?.textContent?.trim());
+    assert.equal(next, s!.verdict.text, 'the first text under the series page\'s title');
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -9,7 +9,7 @@ import { crashingThread } from '../threads/crash.js';
 import { humanBytes } from '../base/units.js';
 import type { Dump, Finding, MemoryReport, Thread, ThreadState } from '../model/types.js';
 
-export type VerdictKind = 'crashed' | 'stuck' | 'big' | 'warning' | 'waiting' | 'healthy';
+export type VerdictKind = 'crashed' | 'stuck' | 'big' | 'warning' | 'waiting' | 'healthy' | 'growing' | 'steady';
 
 export interface Verdict {
   kind: VerdictKind;
@@ -20,12 +20,13 @@ export interface Verdict {
 export type VerdictInput = Pick<Dump, 'core' | 'threads' | 'findings' | 'memory'>;
 
 const HEAD: Record<VerdictKind, string> = {
-  crashed: 'Crashed', stuck: 'Stuck', big: 'Big', warning: 'Warning', waiting: 'Waiting', healthy: 'No problem found',
+  crashed: 'Crashed', stuck: 'Stuck', big: 'Big', warning: 'Warning', waiting: 'Waiting', healthy: 'No problem found', growing: 'Growing', steady: 'Steady',
 };
 
 const NUMBERS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 
-function say(kind: VerdictKind, text: string): Verdict {
+/** "Stuck: " + TEXT: the head word of each kind. */
+export function say(kind: VerdictKind, text: string): Verdict {
   return { kind, text: `${HEAD[kind]}: ${text}` };
 }
 

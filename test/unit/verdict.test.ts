@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dumpVerdict } from '../../src/memory/verdict.js';
 import { andList } from '../../src/base/prose.js';
+import { seriesVerdict, span } from '../../src/diff/verdict.js';
 import { lockFindings } from '../../src/threads/locks.js';
 import { crashFinding } from '../../src/threads/crash.js';
 import { memoryFindings } from '../../src/memory/findings.js';
@@ -122,4 +123,16 @@ test('andList: "a", "a and b", "a, b and c", and a long list cut short', () => {
   assert.equal(andList(['a', 'b']), 'a and b');
   assert.equal(andList(['a', 'b', 'c']), 'a, b and c');
   assert.equal(andList(['a', 'b', 'c', 'd'], 3), 'a, b and 2 more');
+});
+
+test('series verdict: steady below 1 MB or 5% of growth; the spans of time as people say them', () => {
+  const dump = (id: number, writable: number, at: string) => ({
+    id, core: { ...core(0, null, [1]), takenAt: at }, census: [], censusStats: null,
+    memory: memory([['python-objects', writable]]), threads: [], findings: [],
+  }) as unknown as Parameters<typeof seriesVerdict>[0][number];
+  const steady = seriesVerdict([dump(1, 100_000_000, '2026-11-29T20:00:00Z'), dump(2, 104_000_000, '2026-11-29T21:30:00Z')]);
+  assert.deepEqual(steady, { kind: 'steady', text: 'Steady: 100.0 MB → 104.0 MB over 2 dumps in 90 min' });
+  const growing = seriesVerdict([dump(1, 100_000_000, '2026-11-29T20:00:00Z'), dump(2, 150_000_000, '2026-11-29T20:00:03Z')]);
+  assert.deepEqual(growing, { kind: 'growing', text: 'Growing: +50.0 MB (100.0 MB → 150.0 MB) over 2 dumps in 3 s' });
+  assert.deepEqual([span(3000), span(600_000), span(9_000_000), span(4 * 86_400_000)], ['3 s', '10 min', '2.5 h', '4 days']);
 });
