@@ -7,7 +7,8 @@ import { listDumps, loadCensus, loadDump, resolveDumpRef } from '../store/dumps.
 import { EXIT_OK } from './exit.js';
 
 export function listCommand(a: { db: string; json: boolean }): number {
-  const dumps = withDb(a.db, listDumps).sort((x, y) => x.id - y.id);
+  // The text by id; --json keeps the order it always had (capture time, then id).
+  const dumps = withDb(a.db, listDumps);
   console.log(a.json ? JSON.stringify(listJson(dumps), null, 2) : forTerminal(formatList(dumps, outputWidth(process.env, process.stdout))));
   return EXIT_OK;
 }
