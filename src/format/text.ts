@@ -11,6 +11,7 @@ import { printable as p } from '../base/printable.js';
 import { CoronerError } from '../base/errors.js';
 import { scriptOf } from './script.js';
 import { dumpVerdict } from '../memory/verdict.js';
+import { plural } from '../base/prose.js';
 
 export interface TextOptions {
   locals: boolean;
@@ -231,7 +232,7 @@ export function formatDump(d: Dump, opts: TextOptions): string {
     ...titleLines(d),
     `  pid ${c.pid}  ${p(c.executable ?? c.fname)}  signal ${p(c.signalName ?? 'none')}  taken at ${c.takenAt}`,
     `  command line: ${p(c.cmdline)}`,
-    `  Python ${p(d.python.version)} (${p(d.python.layout)}), ${d.threads.length} threads, analyzed in ${seconds(d.analysisMs)}`,
+    `  Python ${p(d.python.version)} (${p(d.python.layout)}), ${plural(d.threads.length, 'thread')}, analyzed in ${seconds(d.analysisMs)}`,
     '',
   ];
   if (d.memory) lines.push(...formatMemory(d.memory), '');
