@@ -90,6 +90,15 @@ test('verdict: the first text under the dump page\'s title in headless Chromium'
       check(after.text, expected(w, shown), `${w}: the element after the title`);
       assert.equal(after.text, shown.verdict.text, `${w}: the same words as show`);
       assert.ok(after.visible && after.top < 300, `${w}: visible on the first screen (top ${after.top}px)`);
+      if (w === 'deadlock') {
+        // The findings link the threads they are about to their cards.
+        const truth = truthOf(cores.get(w)!);
+        const want = truth.expect.deadlocked!.map((n) => `#thread-${truth.threads.find((t) => t.name === n)!.native_id}`);
+        const hrefs = await page.locator('#findings .finding-threads a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+        for (const h of want) assert.ok(hrefs.includes(h), `a finding links ${h}: ${hrefs.join(' ')}`);
+        await page.locator(`#findings .finding-threads a[href="${want[0]}"]`).first().click();
+        assert.ok(await page.locator(want[0]!).isVisible(), 'the card it links to is shown');
+      }
       assert.deepEqual(problems, [], w);
       await page.close();
     }

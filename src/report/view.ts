@@ -122,6 +122,8 @@ export interface ThreadEntryView {
 
 export interface FindingView extends Finding {
   anchor: string;
+  /** The threads it is about, linked to their cards. */
+  threadLinks: ThreadRef[];
 }
 
 export interface CensusView {
@@ -373,9 +375,14 @@ export function dumpView(d: Dump): DumpView {
       return { state, label: STATE_LABEL[state] ?? state, anchor: `state-${state}`, count: members.length, threads: members, entries };
     })
     .filter((g) => g.count > 0);
+  const byTid = new Map(d.threads.map((t) => [t.tid, t]));
   const findings = [...d.findings]
     .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
-    .map((f, i) => ({ ...f, anchor: `finding-${i + 1}` }));
+    .map((f, i) => ({
+      ...f,
+      anchor: `finding-${i + 1}`,
+      threadLinks: (f.threads ?? []).map((tid) => byTid.get(tid)).filter((t): t is Thread => t !== undefined).map(threadRef),
+    }));
   const holder = d.threads.find((t) => t.holdsGil);
   return {
     id: d.id,
