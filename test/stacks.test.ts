@@ -85,6 +85,9 @@ test('show --native keeps the merged view; --thread shows one thread by name or 
     assert.deepEqual(headers.map((h) => h.split(' ')[1]), [String(worker.native_id)], `--thread ${ref}`);
     assert.match(one.stdout.split('\n')[1]!, /^Stuck: /, 'under the title and verdict');
   }
+  const json = JSON.parse(runCli(['show', idOf('deadlock'), '--db', db, '--thread', 'worker-a', '--json']).stdout) as { threads: { name: string }[]; verdict: { text: string } };
+  assert.deepEqual(json.threads.map((t) => t.name), ['worker-a'], '--json --thread: that thread');
+  assert.match(json.verdict.text, /^Stuck: .* deadlock on two locks/, 'the verdict of the whole dump');
   const none = runCli(['show', idOf('deadlock'), '--db', db, '--thread', 'no-such-thread']);
   assert.equal(none.code, 2);
   assert.equal(none.stderr.trim().split('\n').length, 1, 'one line');

@@ -18,7 +18,7 @@ export function showCommand(a: { db: string; dump: string; locals: boolean; nati
   const opts = { locals: a.locals, native: a.native };
   if (a.json) {
     const threads = a.thread === undefined ? dump.threads : selectThreads(dump, a.thread);
-    console.log(JSON.stringify(dumpJson({ ...dump, threads }), null, 2));
+    console.log(JSON.stringify(dumpJson(dump, threads), null, 2));
   } else {
     console.log(forTerminal(a.thread === undefined ? formatDump(dump, opts) : formatThreads(dump, a.thread, opts)));
   }

@@ -15,7 +15,8 @@ export function censusJson(rows: CensusRow[]): object[] {
   return rows.map((r) => ({ type: r.type, module: r.module, count: r.count, bytes: r.bytes, bytes_with_buffers: r.bytesWithBuffers }));
 }
 
-export function dumpJson(d: Dump): object {
+/** The dump as `show --json` prints it; THREADS (show --thread) in place of all of them, the verdict still the whole dump's. */
+export function dumpJson(d: Dump, threads: Dump['threads'] = d.threads): object {
   const c = d.core;
   return {
     id: d.id,
@@ -26,7 +27,7 @@ export function dumpJson(d: Dump): object {
     python: { version: d.python.version, layout: d.python.layout },
     series: d.series,
     analysis_ms: d.analysisMs,
-    threads: d.threads.map((t) => ({
+    threads: threads.map((t) => ({
       tid: t.tid,
       name: t.name,
       ident: t.ident,
