@@ -81,7 +81,7 @@ console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpu
 function ingestBench(): void {
   // 1. The ingest of a core with threads, beside gdb's own py-bt on the same core.
   const threadsCore = manifest.cores.find((c) => c.workload === 'threads' && c.python === '3.11')!.core;
-  console.log(`\n== ingest: ${threadsCore} (${humanBytes(statSync(threadsCore).size)}, 7 threads)`);
+  console.log(`\n== ingest: ${threadsCore} (${humanBytes(statSync(threadsCore).size)}, 11 threads)`);
   const pybt: number[] = [];
   const ours: number[] = [];
   for (let i = 0; i < REPS; i++) {

@@ -58,6 +58,50 @@
     });
   });
 
+  // "Copy as text": the thread's traceback in Python's own format. The clipboard API needs a secure
+  // context, which a report opened from file:// may not be: then a selected textarea and copy.
+  function copyText(text, done) {
+    function fallback() {
+      var area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed';
+      area.style.opacity = '0';
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  document.querySelectorAll('button.copy-tb').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var source = document.getElementById(button.getAttribute('data-copy'));
+      if (!source) return;
+      copyText(source.textContent, function (ok) {
+        button.classList.toggle('copied', ok);
+        button.title = ok ? 'Copied' : 'Could not copy: select the text in the stack instead';
+      });
+    });
+  });
+
+  // "Show all": the census table beyond its heaviest rows (the rows are there; CSS hides them).
+  document.querySelectorAll('button[data-show-all]').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var table = document.getElementById(button.getAttribute('data-show-all'));
+      if (table) table.classList.remove('limited');
+      var p = button.parentNode;
+      if (p) p.parentNode.removeChild(p);
+    });
+  });
+
   function openTarget() {
     var id = decodeURIComponent(location.hash.slice(1));
     var el = id ? document.getElementById(id) : null;

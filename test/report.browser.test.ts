@@ -95,34 +95,35 @@ test('report: every page of real cores loads from file:// without errors, lists 
         assert.equal(await el.getAttribute('data-state'), t.state, `${file}: state of LWP ${t.tid}`);
         assert.equal(await page.locator(`#state-${t.state} #thread-${t.tid}`).count(), 1, `${file}: LWP ${t.tid} in group ${t.state}`);
         if (t.name !== null) assert.equal((await el.locator('summary .tname').textContent())!.trim(), t.name, `${file}: name of LWP ${t.tid}`);
-        assert.equal(await el.locator('.panel-python li.pyframe').count(), t.python_frames.length, `${file}: Python frames of LWP ${t.tid}`);
+        assert.equal(await el.locator('.panel-merged li.pyframe').count(), t.python_frames.length, `${file}: Python frames of LWP ${t.tid}`);
         assert.equal(await el.locator('.panel-merged ol.stack > li.nframe').count(), t.native_frames.length, `${file}: native frames of LWP ${t.tid}`);
         for (const f of t.python_frames) assert.ok(text.includes(`${f.file}:${f.line}`), `${file}: frame ${f.function} ${f.file}:${f.line}`);
       }
 
       // <details> open and close on a click: a thread, then a frame's locals.
       const isOpen = (l: ReturnType<Page['locator']>): Promise<boolean> => l.evaluate((e) => (e as HTMLDetailsElement).open);
-      const thread = page.locator('details.thread').first();
+      const thread = page.locator('details.thread:visible').first();
       const wasOpen = await isOpen(thread);
       await thread.locator(':scope > summary').click();
       assert.equal(await isOpen(thread), !wasOpen, `${file}: thread <details> toggles`);
       await thread.locator(':scope > summary').click();
       assert.equal(await isOpen(thread), wasOpen, `${file}: and toggles back`);
-      const withLocals = page.locator('details.thread', { has: page.locator('.panel-merged details.locals') }).first();
+      const withLocals = page.locator('details.thread:visible', { has: page.locator('.panel-python details.locals') }).first();
       if ((await withLocals.count()) > 0) {
         if (!(await isOpen(withLocals))) await withLocals.locator(':scope > summary').click();
-        const locals = withLocals.locator('.panel-merged details.locals').first();
+        const locals = withLocals.locator('.panel-python details.locals').first();
         assert.equal(await isOpen(locals), false, `${file}: locals start closed`);
         await locals.locator('summary').click();
         assert.equal(await isOpen(locals), true, `${file}: locals <details> opens`);
         assert.ok(await locals.locator('table.locals-table tr').first().isVisible(), `${file}: locals visible once open`);
       }
-      // The Python-only view replaces the merged one.
-      const owner = page.locator('details.thread[open]').first();
+      // The Python-first view is the default; the merged one replaces it.
+      const owner = page.locator('details.thread[open]:visible').first();
       if ((await owner.count()) > 0) {
-        await owner.locator('.views label').nth(1).click();
-        assert.ok(await owner.locator('.panel-python').isVisible(), `${file}: Python stack view shows`);
-        assert.ok(!(await owner.locator('.panel-merged').isVisible()), `${file}: merged view hides`);
+        assert.ok(await owner.locator('.panel-python').isVisible(), `${file}: Python-first view shows by default`);
+        await owner.locator('.views label', { hasText: 'Merged stack' }).click();
+        assert.ok(await owner.locator('.panel-merged').isVisible(), `${file}: merged view shows`);
+        assert.ok(!(await owner.locator('.panel-python').isVisible()), `${file}: Python-first view hides`);
       }
       // Expand all opens every thread.
       await page.locator('button[data-expand="all"]').click();

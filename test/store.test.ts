@@ -43,7 +43,7 @@ test('show finds a dump by id, by path and by sha256 prefix; list and show print
   const text = runCli(['show', String(threadsId), '--db', db, '--locals']);
   assert.equal(text.code, 0);
   assert.match(text.stdout, /Thread \d+ "sleeper" {2}sleeping/);
-  assert.match(text.stdout, /py sleeper \(.*threads\.py:\d+\)/);
+  assert.match(text.stdout, /File ".*threads\.py", line \d+, in sleeper\n/);
   const missing = runCli(['show', '99', '--db', db]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /99: no such dump/);

@@ -9,6 +9,8 @@ import { listSeries } from '../store/series.js';
 import { EXIT_OK, EXIT_TRIPPED } from './exit.js';
 import { printable } from '../base/printable.js';
 import { CoronerError } from '../base/errors.js';
+import { seriesVerdict } from '../diff/verdict.js';
+import { forTerminal } from '../format/terminal.js';
 
 export interface DiffResult {
   diff: DumpDiff;
@@ -47,15 +49,19 @@ export async function diffCommand(a: { db: string; a: string; b: string; top: nu
 }
 
 export function seriesCommand(a: { db: string; json: boolean }): number {
-  const series = withDb(a.db, listSeries);
+  const { series, verdicts } = withDb(a.db, (conn) => {
+    const found = listSeries(conn);
+    return { series: found, verdicts: found.map((s) => seriesVerdict(s.dumps.map((id) => loadDump(conn, id)))) };
+  });
   if (a.json) {
-    console.log(JSON.stringify(series.map((s) => ({ name: s.name, key: s.key, dumps: s.dumps, taken_at: s.takenAt })), null, 2));
+    console.log(JSON.stringify(series.map((s, i) => ({ name: s.name, key: s.key, dumps: s.dumps, taken_at: s.takenAt, verdict: verdicts[i] })), null, 2));
     return EXIT_OK;
   }
   if (series.length === 0) console.log('no dumps yet: coroner ingest core.PID');
-  for (const s of series) {
-    console.log(`${printable(s.name)}: ${s.dumps.length} dump${s.dumps.length === 1 ? '' : 's'} (${s.dumps.join(', ')}), ${s.takenAt[0]} → ${s.takenAt.at(-1)}`);
-  }
+  const lines = series.flatMap((s, i) => [
+    `${printable(s.name)}: ${s.dumps.length} dump${s.dumps.length === 1 ? '' : 's'} (${s.dumps.join(', ')}), ${s.takenAt[0]} → ${s.takenAt.at(-1)}`,
+    `  ${printable(verdicts[i]!.text)}`,
+  ]);
+  if (lines.length) console.log(forTerminal(lines.join('\n')));
   return EXIT_OK;
 }
-

@@ -8,6 +8,7 @@ import { printable } from '../base/printable.js';
 import { EXIT_ERROR, EXIT_OK } from './exit.js';
 import { progressDisplay } from './progress.js';
 import { sizeArg } from './size-arg.js';
+import { plural } from '../base/prose.js';
 
 export interface IngestArgs {
   db: string;
@@ -29,7 +30,7 @@ export interface IngestArgs {
 function outcomeLine(o: IngestOutcome): string {
   switch (o.status) {
     case 'ingested':
-      return `ingested ${printable(o.path)} as dump ${o.id}: ${o.threads} threads, ${o.findings} findings (${seconds(o.ms)})`;
+      return `ingested ${printable(o.path)} as dump ${o.id}: ${plural(o.threads, 'thread')}, ${plural(o.findings, 'finding')} (${seconds(o.ms)})`;
     case 'duplicate':
       if (o.same_as) return `skipped ${printable(o.path)}: the same core as ${printable(o.same_as)} (dump ${o.id})`;
       return `skipped ${printable(o.path)}: already stored as dump ${o.id} (--force analyzes it again)`;

@@ -7,6 +7,7 @@ import { ingestCommand } from './ingest.js';
 import { packCommand } from './pack.js';
 import { STDIN_PATH } from '../inputs/stdin.js';
 import { censusCommand, listCommand, showCommand } from './show.js';
+import { CENSUS_TOP } from '../format/text.js';
 import { reportCommand } from './report.js';
 import { diffCommand, seriesCommand } from './diff.js';
 import { checkCommand, DEFAULT_LIMITS } from './check.js';
@@ -80,11 +81,13 @@ async function main(): Promise<number> {
     )
     .command(
       'show <dump>',
-      'show one dump: findings, threads, merged stacks (by id, core path or sha256 prefix)',
+      'show one dump: verdict, findings, threads and their stacks (by id, core path or sha256 prefix)',
       (y) =>
         withDb(y)
           .positional('dump', { type: 'string', demandOption: true })
           .option('locals', { type: 'boolean', default: false, describe: 'print the locals of every Python frame' })
+          .option('native', { type: 'boolean', default: false, describe: 'the merged stacks: every native frame, each Python frame under the eval loop that runs it' })
+          .option('thread', { type: 'string', describe: 'only this thread (its name or LWP)' })
           .option('json', { type: 'boolean', default: false }),
       (a) => setCode(showCommand(a)),
     )
@@ -94,7 +97,8 @@ async function main(): Promise<number> {
       (y) =>
         withDb(y)
           .positional('dump', { type: 'string', demandOption: true })
-          .option('top', { type: 'number', default: Number.MAX_SAFE_INTEGER, defaultDescription: 'all', describe: 'only the N heaviest types' })
+          .option('top', { type: 'number', defaultDescription: `${CENSUS_TOP} (--json: all)`, describe: 'only the N heaviest types' })
+          .option('all', { type: 'boolean', default: false, describe: 'every type' })
           .option('json', { type: 'boolean', default: false }),
       (a) => setCode(censusCommand(a)),
     )

@@ -2,6 +2,8 @@
 // users: fields may be added, never renamed.
 import { holderOf, locksHeldBy, type Holder } from '../threads/locks.js';
 import type { CensusRow, Dump, DumpSummary } from '../model/types.js';
+import { dumpVerdict } from '../memory/verdict.js';
+import { scriptOf } from './script.js';
 
 /** Who holds a lock a thread waits on: the thread, and whether that is known or inferred. */
 function holderJson(h: Holder | null): object | null {
@@ -19,7 +21,8 @@ export function censusJson(rows: CensusRow[]): object[] {
   return rows.map((r) => ({ type: r.type, module: r.module, count: r.count, bytes: r.bytes, bytes_with_buffers: r.bytesWithBuffers }));
 }
 
-export function dumpJson(d: Dump): object {
+/** The dump as `show --json` prints it; THREADS (show --thread) in place of all of them, the verdict still the whole dump's. */
+export function dumpJson(d: Dump, threads: Dump['threads'] = d.threads): object {
   const c = d.core;
   return {
     id: d.id,
@@ -30,7 +33,7 @@ export function dumpJson(d: Dump): object {
     python: { version: d.python.version, layout: d.python.layout },
     series: d.series,
     analysis_ms: d.analysisMs,
-    threads: d.threads.map((t) => ({
+    threads: threads.map((t) => ({
       tid: t.tid,
       name: t.name,
       ident: t.ident,
@@ -48,6 +51,7 @@ export function dumpJson(d: Dump): object {
         line: f.line,
         native_index: f.nativeIndex,
         is_entry: f.isEntry,
+        source: f.source ?? null,
         locals: Object.fromEntries(f.locals.map((l) => [l.name, l.repr])),
       })),
       native_frames: t.nativeFrames.map((f) => ({ function: f.function, library: f.library, file: f.file, line: f.line, pc: f.pc })),
@@ -80,6 +84,7 @@ export function dumpJson(d: Dump): object {
     findings: d.findings.map((f) => ({
       kind: f.kind, severity: f.severity, title: f.title, detail: f.detail, evidence: f.evidence, remedy: f.remedy, threads: f.threads ?? [],
     })),
+    verdict: dumpVerdict(d),
     warnings: d.warnings,
   };
 }
@@ -88,5 +93,6 @@ export function listJson(dumps: DumpSummary[]): object[] {
   return dumps.map((d) => ({
     id: d.id, path: d.path, sha256: d.sha256, size: d.size, pid: d.pid, executable: d.executable,
     python_version: d.pythonVersion, taken_at: d.takenAt, threads: d.threads, findings: d.findings,
+    cmdline: d.cmdline, script: scriptOf(d.cmdline), finding_kinds: d.findingKinds,
   }));
 }

@@ -14,6 +14,7 @@ import { glibcStats } from '../allocators/glibc-stats.js';
 import { CHUNK_HEADER } from '../allocators/glibc.js';
 import { addressNamer, findPointers, type Region } from './pointers.js';
 import { NATIVE_FLOOR } from './findings.js';
+import { plural } from '../base/prose.js';
 
 const PF_W = 2;
 
@@ -212,7 +213,7 @@ export function accountMemory(core: ElfCore, raw: AccountInput, census: Census |
         { kind: 'malloc-native', bytes: report.native!.bytes, detail: `${report.native!.chunks.toLocaleString('en-US')} chunks in use that no Python object owns` },
       );
     }
-    parts.push({ kind: 'stacks', bytes: stacks.bytes, detail: `${stacks.threads} threads` });
+    parts.push({ kind: 'stacks', bytes: stacks.bytes, detail: plural(stacks.threads, 'thread') });
     const known = parts.reduce((n, p) => n + p.bytes, 0);
     parts.push({ kind: 'other', bytes: Math.max(0, writableBytes - known), detail: allocator === 'glibc' ? 'data of libraries, other mappings' : `the ${allocator} allocator's memory and other mappings` });
     report.breakdown = parts;

@@ -166,6 +166,8 @@ export interface PythonFrame {
   nativeIndex: number;
   isEntry: boolean;
   locals: Local[];
+  /** The line's text (stripped) as the file said at ingest, when the file could be read; null or absent when not. */
+  source?: string | null;
 }
 
 export interface Local {
@@ -261,7 +263,7 @@ export interface Finding {
   detail: string;
   evidence: string[];
   remedy: string;
-  /** The threads (LWPs) it is about, e.g. a deadlock's, a crash's; absent when none. */
+  /** The LWPs of the threads the finding is about (a deadlock's cycle, a crash's thread); absent when none or not recorded. */
   threads?: number[];
 }
 
@@ -312,4 +314,8 @@ export interface DumpSummary {
   takenAt: string;
   threads: number;
   findings: number;
+  /** The command line the process ran (as `show` has it). */
+  cmdline: string;
+  /** The kinds of its findings, in their order. */
+  findingKinds: string[];
 }

@@ -8,6 +8,7 @@ import PQueue from 'p-queue';
 import { CoronerError, errorKind, errorLine } from '../base/errors.js';
 import { extractWithGdb, resolveExecutable, type GdbOptions } from '../extract/gdb-run.js';
 import { buildDump } from './build.js';
+import { addSourceLines } from './source-lines.js';
 import { analyzeHeapInWorker } from './heap-stage-pool.js';
 import type { CoreFacts } from '../model/types.js';
 import type { Db } from '../store/db.js';
@@ -135,6 +136,7 @@ async function analyzeAndStore(
   };
   const ms = performance.now() - started;
   const dump = buildDump(core, raw, census, ms, opts.series);
+  addSourceLines(dump.threads, opts.sysroot ?? null, core.takenAt);
   // Another ingest may have stored the same core meanwhile: looked at again inside the write.
   const { id, stored } = storeDump(db, dump, opts.force);
   if (!stored) return { path: name, status: 'duplicate', id };

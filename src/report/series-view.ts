@@ -1,6 +1,8 @@
 // What the series pages and the diff pages show: a process over time as charts, and what changed
 // between two of its dumps.
 import type { DumpDiff } from '../diff/diff.js';
+import { seriesVerdict } from '../diff/verdict.js';
+import type { Verdict } from '../memory/verdict.js';
 import type { Holding } from '../diff/holders.js';
 import { BREAKDOWN_LABELS } from '../format/text.js';
 import { humanBytes, signed, typeName } from '../base/units.js';
@@ -17,6 +19,7 @@ export interface DiffLink {
 export interface SeriesView {
   page: string;
   name: string;
+  verdict: Verdict;
   dumps: { id: number; page: string; takenAt: string; threads: number; objects: number; writable: number }[];
   charts: ChartView[];
   diffs: DiffLink[];
@@ -62,6 +65,7 @@ export function seriesView(s: Series, index: number, byId: Map<number, Dump>): S
   return {
     page: seriesPage(index),
     name: s.name,
+    verdict: seriesVerdict(dumps),
     dumps: dumps.map((d) => ({
       id: d.id, page: `dump-${d.id}.html`, takenAt: d.core.takenAt, threads: d.threads.length,
       objects: d.censusStats?.objects ?? 0, writable: d.memory?.writableBytes ?? 0,

@@ -3,7 +3,11 @@
 import { basename } from '../threads/classify.js';
 import { holderOf, lockName, locksHeldBy } from '../threads/locks.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
-import { BREAKDOWN_LABELS } from '../format/text.js';
+import { BREAKDOWN_LABELS, CENSUS_TOP, taskGroupTitle } from '../format/text.js';
+import { groupTasks } from '../tasks/groups.js';
+import { dumpVerdict, type Verdict } from '../memory/verdict.js';
+import { pythonFirst, repeatedLine, tracebackText } from '../threads/traceback.js';
+import { groupThreads, groupTitle } from '../threads/groups.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 
 /** The order thread groups appear in: the threads that explain a hang first. */
@@ -44,6 +48,16 @@ export interface PyFrameView {
   line: number;
   isEntry: boolean;
   locals: LocalView[];
+  source: string | null;
+}
+
+/** The Python-first stack: a traceback (most recent call last), the folded count, the native frames under it. */
+export interface TracebackView {
+  items: { frame: PyFrameView | null; repeated: string | null }[];
+  foldedNative: number;
+  nativeTail: NativeRowView[];
+  /** The traceback in Python's own format, for "copy as text". */
+  text: string;
 }
 
 export interface NativeRowView {
@@ -79,6 +93,7 @@ export interface ThreadView {
   native: NativeRowView[];
   /** Python frames not matched to any native frame. */
   unplaced: PyFrameView[];
+  traceback: TracebackView;
   waits: {
     kind: string;
     address: string;
@@ -100,16 +115,27 @@ export interface StateGroupView {
   anchor: string;
   count: number;
   threads: ThreadView[];
+  /** The threads as shown: each alone, or identical ones (same state and Python stack) as one group. */
+  entries: ThreadEntryView[];
+}
+
+export interface ThreadEntryView {
+  /** null for a thread on its own. */
+  group: { title: string; anchor: string; count: number } | null;
+  threads: ThreadView[];
 }
 
 export interface FindingView extends Finding {
   anchor: string;
-  /** The threads it is about, linked to their stacks. */
-  threadRefs: ThreadRef[];
+  /** The threads it is about, linked to their cards. */
+  threadLinks: ThreadRef[];
 }
 
 export interface CensusView {
   rows: CensusRow[];
+  /** Rows shown until "show all": the heaviest. */
+  top: number;
+  more: number;
   objects: number;
   bytes: number;
   walkMs: number | null;
@@ -123,6 +149,29 @@ export interface MemoryView {
   gc: MemoryReport['gc'];
   native: MemoryReport['native'];
   pymalloc: MemoryReport['pymalloc'];
+}
+
+export interface TaskGroupView {
+  title: string;
+  count: number;
+  state: string;
+  running: boolean;
+  waitsOn: string;
+  awaitedBy: string[];
+  chain: { kind: string; function: string; file: string; fileBase: string; line: number }[];
+}
+
+export interface TasksView {
+  count: number;
+  loops: { address: string; type: string; thread: ThreadRef | null; ready: number | null; scheduled: number | null }[];
+  groups: TaskGroupView[];
+}
+
+/** The page's sections in the order they come, for the sticky navigation. */
+export interface NavLink {
+  anchor: string;
+  label: string;
+  count: string | null;
 }
 
 export interface DumpView {
@@ -145,6 +194,7 @@ export interface DumpView {
     takenAt: string;
   };
   series: string | null;
+  verdict: Verdict;
   ingestedAt: string;
   analysis: string;
   python: { version: string; layout: string; gilLocked: boolean; gilHolder: ThreadRef | null };
@@ -156,6 +206,8 @@ export interface DumpView {
   warnings: string[];
   census: CensusView | null;
   memory: MemoryView | null;
+  tasks: TasksView | null;
+  nav: NavLink[];
 }
 
 export interface IndexRowView {
@@ -201,7 +253,9 @@ function localView(l: Local): LocalView {
 }
 
 function pyFrameView(f: PythonFrame): PyFrameView {
-  return { function: f.function, file: f.file, fileBase: basename(f.file), line: f.line, isEntry: f.isEntry, locals: f.locals.map(localView) };
+  return {
+    function: f.function, file: f.file, fileBase: basename(f.file), line: f.line, isEntry: f.isEntry, locals: f.locals.map(localView), source: f.source ?? null,
+  };
 }
 
 function worst(findings: Finding[]): Severity | null {
@@ -234,6 +288,15 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
     location: n.file ? `${n.file}:${n.line ?? '?'}` : null,
     python: at.get(i) ?? [],
   }));
+  const stack = pythonFirst(t);
+  const traceback: TracebackView = {
+    items: stack.items.map((item) =>
+      item.kind === 'frame' ? { frame: python[item.index]!, repeated: null } : { frame: null, repeated: repeatedLine(item.count) }),
+    foldedNative: stack.foldedNative,
+    // The tail is the innermost native frames, reversed: the same rows as the merged view's.
+    nativeTail: native.slice(0, stack.nativeTail.length).reverse(),
+    text: tracebackText(t.pythonFrames),
+  };
   const w = t.waitsOn;
   const holder = holderOf(t, all);
   const held = locksHeldBy(t, all);
@@ -251,6 +314,7 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
     python,
     native,
     unplaced,
+    traceback,
     waits: w
       ? {
           kind: w.kind,
@@ -268,10 +332,31 @@ function threadView(t: Thread, all: Thread[]): ThreadView {
   };
 }
 
+function tasksView(d: Dump): TasksView | null {
+  if (!d.tasks || d.tasks.length === 0) return null;
+  const byTid = new Map(d.threads.map((t) => [t.tid, t]));
+  return {
+    count: d.tasks.length,
+    loops: (d.loops ?? []).map((l) => {
+      const t = l.threadTid !== null ? byTid.get(l.threadTid) : undefined;
+      return { address: hexAddr(l.address), type: l.type, thread: t ? threadRef(t) : null, ready: l.ready, scheduled: l.scheduled };
+    }),
+    groups: groupTasks(d.tasks).map((g) => {
+      const t = g[0]!;
+      return {
+        title: taskGroupTitle(g), count: g.length, state: t.state, running: t.running, waitsOn: t.waitsOnText, awaitedBy: t.awaitedBy,
+        chain: t.chain.map((f) => ({ kind: f.kind, function: f.function, file: f.file, fileBase: basename(f.file), line: f.line })),
+      };
+    }),
+  };
+}
+
 function censusView(d: Dump): CensusView | null {
   if (d.census.length === 0) return null;
   return {
     rows: d.census,
+    top: CENSUS_TOP,
+    more: Math.max(0, d.census.length - CENSUS_TOP),
     objects: d.census.reduce((n, r) => n + r.count, 0),
     bytes: d.census.reduce((n, r) => n + r.bytes, 0),
     walkMs: d.censusStats ? Math.round(d.censusStats.walkMs) : null,
@@ -281,19 +366,29 @@ function censusView(d: Dump): CensusView | null {
 export function dumpView(d: Dump): DumpView {
   const c = d.core;
   const threads = d.threads.map((t) => threadView(t, d.threads));
+  const viewOf = new Map(d.threads.map((t, i) => [t, threads[i]!]));
+  const identical = groupThreads(d.threads);
   const known = new Set<string>(STATE_ORDER);
   const states = [...STATE_ORDER, ...new Set(d.threads.map((t) => t.state).filter((s) => !known.has(s)))];
   const groups: StateGroupView[] = states
     .map((state) => {
       const members = threads.filter((t) => t.state === state);
-      return { state, label: STATE_LABEL[state] ?? state, anchor: `state-${state}`, count: members.length, threads: members };
+      const entries: ThreadEntryView[] = identical.filter((g) => g[0]!.state === state).map((g) => {
+        if (g.length === 1) return { group: null, threads: [viewOf.get(g[0]!)!] };
+        // A group opens on its first thread; the others are the same stack, one line each.
+        const views = g.map((t, i) => ({ ...viewOf.get(t)!, open: i === 0 }));
+        return { group: { title: groupTitle(g), anchor: `group-${g[0]!.tid}`, count: g.length }, threads: views };
+      });
+      return { state, label: STATE_LABEL[state] ?? state, anchor: `state-${state}`, count: members.length, threads: members, entries };
     })
     .filter((g) => g.count > 0);
+  const byTid = new Map(d.threads.map((t) => [t.tid, t]));
   const findings = [...d.findings]
     .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
     .map((f, i) => ({
-      ...f, anchor: `finding-${i + 1}`,
-      threadRefs: (f.threads ?? []).flatMap((tid) => d.threads.filter((t) => t.tid === tid)).map(threadRef),
+      ...f,
+      anchor: `finding-${i + 1}`,
+      threadLinks: (f.threads ?? []).map((tid) => byTid.get(tid)).filter((t): t is Thread => t !== undefined).map(threadRef),
     }));
   const holder = d.threads.find((t) => t.holdsGil);
   return {
@@ -316,6 +411,7 @@ export function dumpView(d: Dump): DumpView {
       takenAt: c.takenAt,
     },
     series: d.series,
+    verdict: dumpVerdict(d),
     ingestedAt: d.ingestedAt,
     analysis: seconds(d.analysisMs),
     python: {
@@ -332,6 +428,15 @@ export function dumpView(d: Dump): DumpView {
     warnings: d.warnings,
     census: censusView(d),
     memory: memoryView(d),
+    tasks: tasksView(d),
+    nav: [
+      { anchor: 'findings', label: 'Findings', count: String(d.findings.length) },
+      { anchor: 'threads', label: 'Threads', count: String(d.threads.length) },
+      ...(d.tasks?.length ? [{ anchor: 'tasks', label: 'Tasks', count: String(d.tasks.length) }] : []),
+      ...(d.memory ? [{ anchor: 'memory', label: 'Memory', count: humanBytes(d.memory.writableBytes) }] : []),
+      { anchor: 'facts', label: 'Core', count: null },
+      ...(d.census.length ? [{ anchor: 'census', label: 'Census', count: `${d.census.length} types` }] : []),
+    ],
   };
 }
 

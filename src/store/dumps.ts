@@ -36,7 +36,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
   const insertThread = db.prepare(`INSERT INTO threads (dump_id, idx, tid, ident, thread_object, name, state, state_detail, holds_gil,
       wait_kind, wait_address, wait_owner, wait_count, wait_condition, held_locks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertNative = db.prepare('INSERT INTO native_frames (thread_id, idx, function, library, file, line, pc) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertPy = db.prepare('INSERT INTO python_frames (thread_id, idx, function, file, line, native_idx, is_entry, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const insertLocal = db.prepare('INSERT INTO locals (frame_id, idx, name, kind, repr) VALUES (?, ?, ?, ?, ?)');
   const insertCensus = db.prepare('INSERT INTO census (dump_id, type, module, count, bytes, bytes_with_buffers) VALUES (?, ?, ?, ?, ?, ?)');
   const insertClass = db.prepare(`INSERT INTO pymalloc_classes (dump_id, block_size, pools, blocks_used, blocks_free, object_blocks, object_bytes)
@@ -68,7 +68,7 @@ export function saveDump(db: Db, dump: Dump, replaceId: number | null = null): n
       );
       t.nativeFrames.forEach((f, j) => insertNative.run(threadId, j, f.function, f.library, f.file, f.line, f.pc));
       t.pythonFrames.forEach((f, j) => {
-        const frameId = Number(insertPy.run(threadId, j, f.function, f.file, f.line, f.nativeIndex, bool(f.isEntry)).lastInsertRowid);
+        const frameId = Number(insertPy.run(threadId, j, f.function, f.file, f.line, f.nativeIndex, bool(f.isEntry), f.source ?? null).lastInsertRowid);
         f.locals.forEach((l, k) => insertLocal.run(frameId, k, l.name, l.kind, l.repr));
       });
     });
@@ -98,13 +98,15 @@ interface DumpRow {
 }
 
 export function listDumps(db: Db): DumpSummary[] {
-  const rows = db.prepare(`SELECT d.id, d.path, d.sha256, d.size, d.pid, d.executable, d.python_version, d.taken_at,
+  const rows = db.prepare(`SELECT d.id, d.path, d.sha256, d.size, d.pid, d.executable, d.python_version, d.taken_at, d.cmdline,
       (SELECT COUNT(*) FROM threads t WHERE t.dump_id = d.id) AS threads,
-      (SELECT COUNT(*) FROM findings f WHERE f.dump_id = d.id) AS findings
-    FROM dumps d ORDER BY d.taken_at, d.id`).all() as (DumpRow & { threads: number; findings: number })[];
+      (SELECT COUNT(*) FROM findings f WHERE f.dump_id = d.id) AS findings,
+      (SELECT json_group_array(kind) FROM (SELECT kind FROM findings f WHERE f.dump_id = d.id ORDER BY idx)) AS kinds
+    FROM dumps d ORDER BY d.taken_at, d.id`).all() as (DumpRow & { threads: number; findings: number; kinds: string })[];
   return rows.map((r) => ({
     id: r.id, path: r.path, sha256: r.sha256, size: r.size, pid: r.pid, executable: r.executable,
     pythonVersion: r.python_version, takenAt: r.taken_at, threads: r.threads, findings: r.findings,
+    cmdline: r.cmdline, findingKinds: JSON.parse(r.kinds) as string[],
   }));
 }
 
@@ -152,14 +154,14 @@ export function loadDump(db: Db, id: number): Dump {
     wait_condition: number | null; held_locks: string | null;
   }[];
   const nativeOf = db.prepare('SELECT function, library, file, line, pc FROM native_frames WHERE thread_id = ? ORDER BY idx');
-  const pyOf = db.prepare('SELECT id, function, file, line, native_idx, is_entry FROM python_frames WHERE thread_id = ? ORDER BY idx');
+  const pyOf = db.prepare('SELECT id, function, file, line, native_idx, is_entry, source FROM python_frames WHERE thread_id = ? ORDER BY idx');
   const localsOf = db.prepare('SELECT name, kind, repr FROM locals WHERE frame_id = ? ORDER BY idx');
   const threads: Thread[] = threadRows.map((t) => {
     const waitsOn: LockWait | null = t.wait_kind === null ? null
       : { kind: t.wait_kind, address: t.wait_address ?? 0, ownerIdent: t.wait_owner, count: t.wait_count, condition: t.wait_condition };
-    const pythonFrames: PythonFrame[] = (pyOf.all(t.id) as { id: number; function: string; file: string; line: number; native_idx: number; is_entry: number }[])
+    const pythonFrames: PythonFrame[] = (pyOf.all(t.id) as { id: number; function: string; file: string; line: number; native_idx: number; is_entry: number; source: string | null }[])
       .map((f) => ({
-        function: f.function, file: f.file, line: f.line, nativeIndex: f.native_idx, isEntry: f.is_entry === 1,
+        function: f.function, file: f.file, line: f.line, nativeIndex: f.native_idx, isEntry: f.is_entry === 1, source: f.source,
         locals: localsOf.all(f.id) as PythonFrame['locals'],
       }));
     return {
@@ -172,7 +174,7 @@ export function loadDump(db: Db, id: number): Dump {
     kind: string; severity: string; title: string; detail: string; evidence: string; remedy: string; threads: string | null;
   }[]).map((f) => ({
     kind: f.kind, severity: f.severity as Severity, title: f.title, detail: f.detail, evidence: JSON.parse(f.evidence) as string[], remedy: f.remedy,
-    ...(f.threads ? { threads: JSON.parse(f.threads) as number[] } : {}),
+    ...(f.threads !== null ? { threads: JSON.parse(f.threads) as number[] } : {}),
   }));
   return {
     id: r.id,

@@ -146,12 +146,17 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE dumps ADD COLUMN tasks TEXT;
   ALTER TABLE dumps ADD COLUMN loops TEXT;
   `,
-  // 9: the locks each thread's with blocks hold, kept whole as JSON (read with the thread), the
+  // 8: the locks each thread's with blocks hold, kept whole as JSON (read with the thread), the
   // Condition whose wait() a thread's lock wait is, and the threads a finding is about (JSON
   // array of LWPs). NULL in dumps stored before.
   `
   ALTER TABLE threads ADD COLUMN held_locks TEXT;
   ALTER TABLE threads ADD COLUMN wait_condition INTEGER;
   ALTER TABLE findings ADD COLUMN threads TEXT;
+  `,
+  // 9: the source line of each Python frame as the file read at ingest said it (NULL: the file
+  // was not there).
+  `
+  ALTER TABLE python_frames ADD COLUMN source TEXT;
   `,
 ];

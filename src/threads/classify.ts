@@ -44,7 +44,7 @@ const RULES: Rule[] = [
 const BY_FUNCTION = new Map<string, Rule>(RULES.flatMap((r) => r.functions.map((f) => [f, r] as const)));
 
 /** Stdlib modules whose frames are the machinery of a wait, not the place the user waits at. */
-const WAIT_MACHINERY = /(^|\/)(threading|queue|Queue|selectors|socket|subprocess|multiprocessing\/[a-z_]+)\.py$/;
+export const WAIT_MACHINERY = /(^|\/)(threading|queue|Queue|selectors|socket|subprocess|multiprocessing\/[a-z_]+)\.py$/;
 
 export interface Classification {
   state: ThreadState;
