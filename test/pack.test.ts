@@ -69,7 +69,7 @@ test('a bundle is analyzed from its own files: frames equal the truth, the syste
   const r = ingestOwnTmp(['ingest', bundle, '--db', db]);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const name = `${bundle}:core/${fx.core.split('/').pop()}`;
-  assert.match(r.stdout, new RegExp(`^ingested ${name} as dump 1: 1 threads`, 'm'));
+  assert.match(r.stdout, new RegExp(`^ingested ${name} as dump 1: 1 thread,`, 'm'));
   assert.deepEqual(r.leftInTmp, [], 'the unpacked bundle is deleted');
   const shown = showJson(db, '1');
   assert.equal(shown.core.path, name);

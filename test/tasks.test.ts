@@ -16,6 +16,8 @@ interface TruthTask {
   /** The name the task shows (3.7 names no task: "task 0x…"), and the name the workload gave it. */
   name: string; label: string; address: number; state: string; chain: TruthFrame[]; awaits: TruthAwait; awaited_by: string[];
   exception: string | null; log_traceback: boolean; log_destroy_pending: boolean;
+  /** The LWP of the thread running the run_in_executor work it awaits, or null. */
+  executor_tid: number | null;
 }
 interface TasksTruth { tasks: TruthTask[]; loops: { address: number; thread_ident: number; ready: number; scheduled: number }[] }
 
@@ -98,6 +100,12 @@ for (const py of await analyzedPythons()) {
     assert.match(byName('lock-waiter').waits_on_text, /^Lock\.acquire on <Lock at 0x[0-9a-f]+> at asyncio_service\.py:\d+ \(lock_waiter\)$/);
     assert.ok(byName('task-awaiter').waits_on_text.startsWith(`awaits task "${name('awaited-sleeper')}"`), byName('task-awaiter').waits_on_text);
     assert.match(byName('gatherer').waits_on_text, /^awaits gather of 2: gather of 2: task "(Task-\d+|task 0x[0-9a-f]+)", task "(Task-\d+|task 0x[0-9a-f]+)", gather of 2: /);
+    const executorTid = truth.extra.tasks.find((t) => t.label === 'executor-waiter')!.executor_tid;
+    assert.ok(executorTid, 'the workload knows its executor thread');
+    assert.equal(byName('executor-waiter').waits_on_text, `awaits run_in_executor: its work runs in thread LWP ${executorTid} at asyncio_service.py:${truth.extra.tasks.find((t) => t.label === 'executor-waiter')!.chain.at(-1)!.line} (executor_waiter)`);
+    if (truth.extra.tasks.some((t) => t.label === 'taskgroup-parent')) {
+      assert.match(byName('taskgroup-parent').waits_on_text, /^TaskGroup\.(__aexit__|_aexit) on <TaskGroup .*> at asyncio_service\.py:\d+ \(taskgroup_parent\)$/);
+    }
     assert.match(byName('failing').waits_on_text, /^finished with ValueError\('boom in a task nobody awaits'\), never retrieved$/);
 
     // Findings.
@@ -115,7 +123,7 @@ for (const py of await analyzedPythons()) {
     assert.ok(failed.title.includes(`"${name(expect.failed)}" died of ValueError('boom in a task nobody awaits')`), failed.title);
 
     // The text: a Tasks section after the threads, the 20 sleepers shown once.
-    const text = runCli(['show', '1', '--db', db]).stdout;
+    const text = runCli(['show', '1', '--db', db], { COLUMNS: '0' }).stdout;
     assert.ok(text.indexOf(`Tasks (${tasks.length})`) > text.indexOf('Threads ('), 'Tasks section after the threads');
     // 3.7 names no task: its sleepers are "task 0x…" and no numbered run.
     assert.match(text, /\n {2}20 tasks ("sleeper-0"…"sleeper-19"|"task 0x[0-9a-f]+", .* and 12 more) {2}pending\n {4}asyncio\.sleep\(3600\)/);
@@ -162,6 +170,6 @@ for (const py of await analyzedPythons()) {
     assert.deepEqual(d.stuck.flatMap((s) => s.names).sort(), want);
     const text = runCli(['diff', '1', '2', '--db', db, '--no-holders']).stdout;
     const sleepers = t2.tasks.filter((t) => want.includes(t.name) && t.chain.some((f) => f.function === 'sleeper')).length;
-    assert.match(text, new RegExp(`\\nStuck at the same await in both dumps: ${want.length} tasks\\n {2}${sleepers} at asyncio_service\\.py:\\d+ in sleeper: asyncio\\.sleep\\(`));
+    assert.match(text, new RegExp(`\\nStuck at the same await in both dumps: ${want.length} tasks\\n(  .*\\n)*? {2}${sleepers} at asyncio_service\\.py:\\d+ in sleeper: asyncio\\.sleep\\(`));
   });
 }

@@ -131,7 +131,7 @@ for (const py of await analyzedPythons()) {
     // Other threads run meanwhile: the spinner and the sleeping main thread.
     assert.ok(['running', 'waiting-gil'].includes(byName('spinner').state), `spinner: ${byName('spinner').state}`);
     // show says it too.
-    const text = runCli(['show', '1', '--db', db]);
+    const text = runCli(['show', '1', '--db', db], { COLUMNS: '0' }); // one line a lock, unwrapped
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /holds Lock 0x[0-9a-f]+ \(a with block at lock_orders\.py:\d+ in globals_forward\); wanted by globals-bwd \(LWP \d+\)/);
     assert.match(text.stdout, /waits on Lock 0x[0-9a-f]+; held by globals-bwd \(LWP \d+\): holds it in a with block at lock_orders\.py:\d+ in globals_backward/);

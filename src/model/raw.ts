@@ -50,6 +50,8 @@ export interface RawFuture {
   state: string | null;
   children: RawFuture[] | null;
   repr?: string;
+  /** The LWP of the executor thread running the work behind it (run_in_executor); absent in older documents. */
+  executor_lwp?: number | null;
 }
 
 export interface RawTaskFrame {

@@ -222,6 +222,8 @@ export interface AwaitedFuture {
   taskName: string | null;
   /** A gather's children. */
   children: AwaitedFuture[] | null;
+  /** The LWP of the executor thread running the work behind it (loop.run_in_executor), or null (absent in dumps stored before). */
+  executorTid?: number | null;
 }
 
 export interface TaskFrame {

@@ -43,6 +43,7 @@ export function buildTasks(raw: RawTask[], rawLoops: RawLoop[]): TaskSet {
     address: f.address, type: f.type, kind: f.kind, state: f.state,
     taskName: f.kind === 'task' ? names.get(f.address) ?? `task ${hex(f.address)}` : null,
     children: Array.isArray(f.children) ? f.children.map(future) : null,
+    executorTid: f.executor_lwp ?? null,
   });
   const tasks: AsyncTask[] = raw.map((t) => {
     const loop = loops.find((l) => l.address === t.loop);
@@ -85,6 +86,7 @@ export function awaitedTasks(f: AwaitedFuture | null): number[] {
 function futureText(f: AwaitedFuture): string {
   if (f.kind === 'task') return `task "${f.taskName}"${f.state && f.state !== 'pending' ? ` (${f.state})` : ''}`;
   if (f.kind === 'gather') return `gather of ${f.children!.length}: ${f.children!.map(futureText).join(', ')}`;
+  if (f.executorTid) return `run_in_executor: its work runs in thread LWP ${f.executorTid}`;
   return `a future (${f.type.replace(/^_asyncio\./, 'asyncio.')})`;
 }
 

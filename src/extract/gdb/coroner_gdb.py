@@ -412,9 +412,17 @@ def _tasks(layout, engine, threads, frames_by_lwp, warn):
         found = None
     if found is None:
         return {"tasks": None, "loops": None}
+    try:
+        executor = layout.tasks.executor_futures(frames_by_lwp)
+    except Exception as e:  # noqa: BLE001 - the tasks are worth having without their executor threads
+        warn("cannot tell which threads run the executor work tasks wait on: %s" % one_line(e))
+        executor = {}
     for task in found["tasks"]:
         for fr in task["chain"]:
             fr["locals"] = [{"name": n, "kind": k, "repr": engine.repr(a)} for n, k, a in fr["locals"]]
+        waiter = task["fut_waiter"]
+        if waiter:
+            waiter["executor_lwp"] = executor.get(waiter["address"])
     by_ident = {t["ident"]: t for t in threads if t["ident"]}
     for loop in found["loops"]:
         loop["thread_lwp"] = None

@@ -407,6 +407,39 @@ class Tasks311:
             return 0
         return self.mem.u64(iframe + self.fr["localsplus"] + PTR * (stacktop - 1))
 
+    # ---------------------------------------------------------------- executors
+
+    def executor_futures(self, frames_by_lwp):
+        """{asyncio future: LWP of the thread that runs its work}: loop.run_in_executor() wraps
+        the executor's concurrent Future in an asyncio Future (asyncio.futures._chain_future): the
+        concurrent one's done callback is a closure over the asyncio one. A worker thread running
+        an item has _WorkItem.run (concurrent/futures/thread.py) on its stack, `self` the item."""
+        objects = self.objects
+        out = {}
+        for lwp, frames in frames_by_lwp.items():
+            for fr in frames:
+                if fr["function"] != "run" or not fr["file"].endswith("concurrent/futures/thread.py"):
+                    continue
+                item = next((a for n, _k, a in fr["locals"] if n == "self"), 0)
+                try:
+                    cf = objects.instance_attr(item, "future") if item else 0
+                    callbacks = objects.describe(objects.instance_attr(cf, "_done_callbacks")) if cf else ("none",)
+                    for fn in callbacks[1] if callbacks[0] == "list" else ():
+                        for fut in self._closure_futures(fn):
+                            out[fut] = lwp
+                except DATA_ERRORS:
+                    continue
+        return out
+
+    def _closure_futures(self, fn):
+        """The asyncio Futures among the cells a function closes over."""
+        objects = self.objects
+        if objects.describe(fn)[0] != "function":
+            return []
+        closure = self.mem.u64(fn + objects.fn["func_closure"])
+        cells = objects.tuple_items(closure, 64) if closure else ()
+        return [c for c in (objects.cell_contents(cell) for cell in cells) if c and self._is(c, "_asyncio.Future")]
+
     # ---------------------------------------------------------------- loops
 
     def _loop(self, loop, current, warn, repr_of):
