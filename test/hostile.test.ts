@@ -194,7 +194,7 @@ test('an immutable database fails before any analysis; read-only commands work o
     const ro = runCli([...args, '--db', view]);
     assert.equal(ro.code, 0, `${args.join(' ')}: ${ro.stderr}`);
   }
-  assert.match(runCli(['list', '--db', view]).stdout, /recursion\.py  3\.11/);
+  assert.match(runCli(['list', '--db', view]).stdout, /recursion\.py {2}3\.11/);
   const w = runCli(['ingest', other.core, '--db', view]);
   assert.equal(w.code, 2);
   assert.match(w.stderr.trim(), new RegExp(`^coroner: ${view}: the database cannot be written \\(.*\\): the file, its folder or the disk is read-only`));
