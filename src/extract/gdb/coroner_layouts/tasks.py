@@ -323,7 +323,7 @@ class Tasks311:
             frame["kind"] = kind
             frame["frame_state"] = state
             frame["address"] = obj
-            frame["timer_when"] = self.timer_when(frame["locals"])
+            frame["timer_when"] = self.timer_when(frame)
             chain.append(frame)
             obj = awaited
         return chain, 0
@@ -341,10 +341,13 @@ class Tasks311:
         frame = self.frames._frame(iframe, raw, info, u64_at(raw, self.fr[self.INSTR_FIELD]), blocks=False)
         return frame, self.state_name(state), self.yield_from(state, iframe, raw)
 
-    def timer_when(self, locals_):
-        """The loop time a TimerHandle among a frame's locals is due at (asyncio.sleep keeps its
-        call_later handle as `h`), or None."""
-        for _name, _kind, addr in locals_:
+    def timer_when(self, frame):
+        """The loop time asyncio.sleep's timer is due at (its call_later TimerHandle, the local
+        `h`), or None. Other frames are not looked at: a type check of every local of every
+        coroutine of thousands of tasks cost more than the rest of their reading."""
+        if frame["function"] != "sleep" or not frame["file"].endswith("asyncio/tasks.py"):
+            return None
+        for _name, _kind, addr in frame["locals"]:
             try:
                 if not self._is(addr, "TimerHandle"):
                     continue
