@@ -155,7 +155,7 @@ test('dump page: a sticky navigation to every section, threads one click away, t
         assert.match(text, /20 tasks "sleeper-0"…"sleeper-19"/, 'identical tasks as one entry');
         // The await tree: every edge the process knew (a task above each task it awaits), and no other.
         const edges = await page.locator('#tasks ul.await-tree li').evaluateAll((lis) => lis.flatMap((li) => {
-          const name = (el: Element): string => /^\(T\) (.*)$/.exec(el.querySelector(':scope > .mono')!.textContent)![1];
+          const name = (el: Element): string => /^\(T\) (.*)$/.exec(el.querySelector(':scope > .mono')!.textContent)?.[1] ?? '';
           const parent = li.parentElement!.closest('li');
           return parent ? [`${name(parent)} → ${name(li)}`] : [];
         }));
