@@ -153,6 +153,16 @@ test('dump page: a sticky navigation to every section, threads one click away, t
       if (w === 'asyncio_service') {
         const text = (await page.locator('#tasks').textContent())!;
         assert.match(text, /20 tasks "sleeper-0"…"sleeper-19"/, 'identical tasks as one entry');
+        // The await tree: every edge the process knew (a task above each task it awaits), and no other.
+        const edges = await page.locator('#tasks ul.await-tree li').evaluateAll((lis) => lis.flatMap((li) => {
+          const name = (el: Element): string => /^\(T\) (.*)$/.exec(el.querySelector(':scope > .mono')!.textContent)?.[1] ?? '';
+          const parent = li.parentElement!.closest('li');
+          return parent ? [`${name(parent)} → ${name(li)}`] : [];
+        }));
+        const truth = truthOf(cores.get(w)!) as ReturnType<typeof truthOf> & { extra: { tasks: { name: string; awaited_by: string[] }[] } };
+        const known = truth.extra.tasks.flatMap((t) => t.awaited_by.map((parent) => `${parent} → ${t.name}`));
+        assert.ok(known.length >= 6, `tasks awaiting tasks: ${known.length}`);
+        assert.deepEqual(edges.sort(), known.sort(), 'the await tree');
       }
       assert.deepEqual(problems, [], w);
       await page.close();

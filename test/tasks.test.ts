@@ -125,6 +125,21 @@ for (const py of await analyzedPythons()) {
     // The text: a Tasks section after the threads, the 20 sleepers shown once.
     const text = runCli(['show', '1', '--db', db], { COLUMNS: '0' }).stdout;
     assert.ok(text.indexOf(`Tasks (${tasks.length})`) > text.indexOf('Threads ('), 'Tasks section after the threads');
+    // The await tree: every edge is one the process knew (a task above each task it awaits), and every such edge is drawn.
+    const tree = text.slice(text.indexOf('Who awaits whom')).split('\n').slice(1);
+    const drawn = new Set<string>();
+    const stack: string[] = [];
+    for (const line of tree) {
+      const m = /^(.*?)[└├]── \(T\) (.+?)(?: {2}\S+:\d+ in \S+)?(?: {2}\(drawn above[^)]*\))?$/.exec(line);
+      if (!m) break;
+      const depth = (m[1]!.length - 2) / 4;
+      stack.length = depth;
+      if (depth > 0) drawn.add(`${stack[depth - 1]} → ${m[2]}`);
+      stack.push(m[2]!);
+    }
+    const known = new Set(truth.extra.tasks.flatMap((t) => t.awaited_by.map((parent) => `${parent} → ${t.name}`)));
+    assert.ok(known.size >= 6, `the fixture has tasks awaiting tasks: ${known.size}`);
+    assert.deepEqual([...drawn].sort(), [...known].sort(), 'the await tree');
     // 3.7 names no task: its sleepers are "task 0x…" and no numbered run.
     assert.match(text, /\n {2}20 tasks ("sleeper-0"…"sleeper-19"|"task 0x[0-9a-f]+", .* and 12 more) {2}pending\n {4}asyncio\.sleep\(3600\)/);
   });

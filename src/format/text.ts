@@ -7,6 +7,8 @@ import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, Memor
 import { pythonFirst, tracebackEntry } from '../threads/traceback.js';
 import { groupThreads, groupTitle, numberedRun } from '../threads/groups.js';
 import { groupTasks } from '../tasks/groups.js';
+import { awaitForest, type AwaitNode } from '../tasks/tree.js';
+import { userFrame } from '../tasks/tasks.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
 import { CoronerError } from '../base/errors.js';
@@ -184,7 +186,22 @@ export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOp
     }
     if (t.awaitable && t.waitsOn === null) out.push(`    awaits a ${p(t.awaitable)}`);
   }
+  const forest = awaitForest(tasks);
+  if (forest.length) out.push('', '  Who awaits whom (as asyncio pstree draws it: each task above the tasks it awaits)', ...awaitTreeLines(forest, '  '));
   return out;
+}
+
+/** The forest as a tree drawing: "└── (T) name  file.py:12 in fn", children indented under. */
+function awaitTreeLines(nodes: AwaitNode[], indent: string): string[] {
+  return nodes.flatMap((n, i) => {
+    const last = i === nodes.length - 1;
+    const f = userFrame(n.task);
+    const where = f ? `  ${p(basename(f.file))}:${f.line} in ${p(f.function)}` : '';
+    return [
+      `${indent}${last ? '└── ' : '├── '}(T) ${p(n.task.name)}${where}${n.repeated ? '  (drawn above)' : ''}`,
+      ...awaitTreeLines(n.children, `${indent}${last ? '    ' : '│   '}`),
+    ];
+  });
 }
 
 /** The heaviest types `census` and the dump page show until asked for all (report.css hides rows past it). */

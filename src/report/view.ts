@@ -5,6 +5,8 @@ import { holderOf, lockName, locksHeldBy } from '../threads/locks.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
 import { BREAKDOWN_LABELS, CENSUS_TOP, taskGroupTitle } from '../format/text.js';
 import { groupTasks } from '../tasks/groups.js';
+import { awaitForest, type AwaitNode } from '../tasks/tree.js';
+import { userFrame } from '../tasks/tasks.js';
 import { dumpVerdict, type Verdict } from '../memory/verdict.js';
 import { pythonFirst, repeatedLine, tracebackText } from '../threads/traceback.js';
 import { groupThreads, groupTitle } from '../threads/groups.js';
@@ -161,10 +163,29 @@ export interface TaskGroupView {
   chain: { kind: string; function: string; file: string; fileBase: string; line: number }[];
 }
 
+/** One task of the await tree, above the tasks it awaits. */
+export interface AwaitTreeView {
+  name: string;
+  /** Where it waits in the program's own code: "service.py:12 in fetch". */
+  where: string | null;
+  /** Drawn above already (a cycle, or awaited by two): its children are not repeated. */
+  repeated: boolean;
+  children: AwaitTreeView[];
+}
+
 export interface TasksView {
   count: number;
   loops: { address: string; type: string; thread: ThreadRef | null; ready: number | null; scheduled: number | null }[];
   groups: TaskGroupView[];
+  /** Who awaits whom, as asyncio pstree draws it; empty when no task awaits another. */
+  tree: AwaitTreeView[];
+}
+
+function awaitTreeView(nodes: AwaitNode[]): AwaitTreeView[] {
+  return nodes.map((n) => {
+    const f = userFrame(n.task);
+    return { name: n.task.name, where: f ? `${basename(f.file)}:${f.line} in ${f.function}` : null, repeated: n.repeated, children: awaitTreeView(n.children) };
+  });
 }
 
 /** The page's sections in the order they come, for the sticky navigation. */
@@ -348,6 +369,7 @@ function tasksView(d: Dump): TasksView | null {
         chain: t.chain.map((f) => ({ kind: f.kind, function: f.function, file: f.file, fileBase: basename(f.file), line: f.line })),
       };
     }),
+    tree: awaitTreeView(awaitForest(d.tasks)),
   };
 }
 

@@ -3,17 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffTasks } from '../../src/diff/tasks.js';
-import type { AsyncTask, TaskFrame } from '../../src/model/types.js';
-
-const frame = (fn: string, line: number): TaskFrame => ({ function: fn, file: '/srv/app/service.py', line, kind: 'coroutine', state: 'suspended', locals: [], timerWhen: null });
-
-function task(address: number, name: string, chain: [string, number][], waitsOn = 0x900, state = 'pending'): AsyncTask {
-  return {
-    address, name, type: '_asyncio.Task', state, running: false, loop: 0x10, exception: null, exceptionRetrieved: null, logDestroyPending: true,
-    waitsOn: waitsOn ? { address: waitsOn, type: '_asyncio.Future', kind: 'future', state: 'pending', taskName: null, children: null } : null,
-    waitsOnText: 'a future', awaitedBy: [], chain: chain.map(([fn, line]) => frame(fn, line)), awaitable: null,
-  };
-}
+import { task } from './task-fixture.js';
 
 test('tasks diff: counts per outermost coroutine, the largest change first', () => {
   const a = [task(1, 'h1', [['handler', 10], ['fetch', 20]]), task(2, 'w', [['worker', 5]])];
