@@ -69,11 +69,14 @@ class Runtime311:
 
     def gil(self):
         """(locked, address of the thread state that last held it)."""
-        locked = self.mem.i32(self.addr + self.gil_locked)
-        holder = self.mem.u64(self.addr + self.gil_holder)
+        locked, holder = self.gil_words()
         if holder % 8 or holder >= self.mem.MAX_ADDR:
             raise BadRead(holder, 0)  # not a thread state address: the runtime state is corrupt
         return bool(locked), holder
+
+    def gil_words(self):
+        """The GIL's locked flag and last holder as the core has them: _PyRuntime.ceval.gil here."""
+        return self.mem.i32(self.addr + self.gil_locked), self.mem.u64(self.addr + self.gil_holder)
 
 
 class PthreadLwp:

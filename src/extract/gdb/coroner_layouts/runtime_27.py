@@ -29,11 +29,9 @@ class Runtime27(PthreadLwp, Runtime311):
         # layout.runtime_addr is the address of the interp_head variable itself.
         return self.addr
 
-    def gil(self):
-        """(locked, address of the thread state holding it)."""
+    def gil_words(self):
+        """The holder is the thread state in _PyThreadState_Current, locked while there is one."""
         if self.current is None:
             raise BadRead(0, 0)
         holder = self.mem.u64(self.current)
-        if holder % 8 or holder >= self.mem.MAX_ADDR:
-            raise BadRead(holder, 0)
         return holder != 0, holder

@@ -33,12 +33,8 @@ class Runtime310(PthreadLwp, Runtime311):
 class Runtime36(Runtime27):
     """3.6 (checked on a pyenv 3.6.15 core): 2.7's anchor and thread states, the 3.x GIL."""
 
-    def gil(self):
+    def gil_words(self):
         locked_at, holder_at = minimal_symbol("gil_locked"), minimal_symbol("gil_last_holder")
         if locked_at is None or holder_at is None:
             raise BadRead(0, 0)
-        locked = self.mem.i32(locked_at)
-        holder = self.mem.u64(holder_at)
-        if holder % 8 or holder >= self.mem.MAX_ADDR:
-            raise BadRead(holder, 0)
-        return bool(locked), holder
+        return self.mem.i32(locked_at), self.mem.u64(holder_at)

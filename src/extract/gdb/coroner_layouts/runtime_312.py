@@ -33,13 +33,9 @@ class Runtime312(Runtime311):
             raise BadRead(self.addr + self.interp_main, 8)
         return interps[-1]
 
-    def gil(self):
-        """(locked, address of the thread state that last held it) of the main interpreter's GIL."""
+    def gil_words(self):
+        """The main interpreter's GIL, which it points to."""
         gil = self.mem.u64(self.main_interpreter() + self.gil_pointer)
         if not gil or gil % 8:
             raise BadRead(gil, 0)
-        locked = self.mem.i32(gil + self.gil_locked)
-        holder = self.mem.u64(gil + self.gil_holder)
-        if holder % 8 or holder >= self.mem.MAX_ADDR:
-            raise BadRead(holder, 0)
-        return bool(locked), holder
+        return self.mem.i32(gil + self.gil_locked), self.mem.u64(gil + self.gil_holder)
