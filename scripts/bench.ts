@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/base/paths.js';
 import { humanBytes } from '../src/base/units.js';
 import { FIXTURE_PYTHON } from './lib/fixture-cores.js';
-import { DEFAULT_ROWS, TASKS_BENCH, benchCore, gdbPoolWalk, heapBenchCore } from './lib/heap-bench-core.js';
+import { DEFAULT_ROWS, TASKS_BENCH, benchCore, gdbPoolWalk, heapBenchCore } from './lib/bench-cores.js';
 import { archiveOfCores } from './lib/archive-bench.js';
 import { defaultCoresDir, makeCores, type PythonCoverage } from './make-cores.js';
 import { DEFAULT_PYTHON_ID, FIXTURE_PYTHONS } from './lib/pythons.js';

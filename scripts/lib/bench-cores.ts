@@ -55,7 +55,7 @@ async function stampOf(w: BenchWorkload, rows: number, p: ResolvedPython | null)
     // The host's 3.11: the stamp as it always was.
     hash.update(execFileSync(FIXTURE_PYTHON, ['-c', 'import sys; print(sys.version)']));
   } else {
-    hash.update(join(packageRoot, 'scripts', 'lib', 'heap-bench-core.ts')).update(await readFile(join(packageRoot, 'scripts', 'lib', 'heap-bench-core.ts')));
+    hash.update(join(packageRoot, 'scripts', 'lib', 'bench-cores.ts')).update(await readFile(join(packageRoot, 'scripts', 'lib', 'bench-cores.ts')));
     hash.update(`${p.id} ${p.python} ${p.chroot ?? ''}\n`).update(p.fullVersion ?? '');
     if (p.sysroot && existsSync(join(p.sysroot, CHROOT_STAMP))) hash.update(readFileSync(join(p.sysroot, CHROOT_STAMP)));
   }
