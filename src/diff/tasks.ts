@@ -1,7 +1,8 @@
 // What changed in the asyncio tasks between two dumps of one process: how many tasks each
 // coroutine has (a handler whose tasks pile up is the async form of a leak), and which tasks wait
 // at the very same await in both (stuck, not slow: the same task, the same line, the same future).
-import { basename } from '../threads/classify.js';
+import { basename, frameAt } from '../base/file-name.js';
+import { waitsAt } from '../tasks/tasks.js';
 import type { AsyncTask } from '../model/types.js';
 
 export interface TaskCountDelta {
@@ -34,19 +35,9 @@ const coroutineOf = (t: AsyncTask): string => {
   return f ? `${f.function} (${basename(f.file)})` : `${t.type} without a coroutine`;
 };
 
-const at = (f: AsyncTask['chain'][number]): string => `${basename(f.file)}:${f.line} in ${f.function}`;
-
 const innermost = (t: AsyncTask): string | null => {
   const f = t.chain.at(-1);
-  return f ? at(f) : null;
-};
-
-/** The innermost await in the program's own code: asyncio's (sleep, Event.wait, Queue.get) is below it. */
-const ownAwait = (t: AsyncTask): string => {
-  for (let i = t.chain.length - 1; i >= 0; i--) {
-    if (!/\/asyncio\/[^/]+\.py$/.test(t.chain[i]!.file)) return at(t.chain[i]!);
-  }
-  return at(t.chain.at(-1)!);
+  return f ? frameAt(f) : null;
 };
 
 /** The tasks diff, or null when either dump has no tasks read. */
@@ -72,7 +63,7 @@ export function diffTasks(a: AsyncTask[] | null, b: AsyncTask[] | null): TasksDi
     const where = innermost(t);
     if (!old || !where || t.state !== 'pending' || old.state !== 'pending' || t.running) continue;
     if (coroutineOf(old) !== coroutineOf(t) || innermost(old) !== where || (old.waitsOn?.address ?? 0) !== (t.waitsOn?.address ?? 0)) continue;
-    const own = ownAwait(t);
+    const own = waitsAt(t)!;
     let group = stuck.get(own);
     if (!group) stuck.set(own, (group = { where: own, waitsOn: t.waitsOnText, names: [] }));
     group.names.push(t.name);

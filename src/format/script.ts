@@ -1,7 +1,7 @@
 // What a process ran, from its command line as stored: the script's file name, "-m module", "-c"
 // or "-" (standard input), past the interpreter and its options; a command line that does not
 // start with a Python interpreter (an entry-point script run by its shebang) is named by its first word.
-import { basename } from '../threads/classify.js';
+import { basename } from '../base/file-name.js';
 
 /** Words of a command line written as the store writes it (POSIX single quotes where needed). */
 export function shellWords(cmdline: string): string[] {

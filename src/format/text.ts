@@ -1,14 +1,14 @@
 // The text view of `coroner show` and `coroner list`: findings first, then every thread with its
 // state and its merged stack (each Python frame under the _PyEval_EvalFrameDefault that runs it).
 // Every string read from the core goes through printable() (p) where it enters a line.
-import { basename } from '../threads/classify.js';
+import { basename } from '../base/file-name.js';
 import { holderOf, label, lockName, locksHeldBy } from '../threads/locks.js';
 import type { AsyncTask, CensusRow, Dump, DumpSummary, EventLoop, Finding, MemoryReport, NativeFrame, PythonFrame, Thread } from '../model/types.js';
 import { pythonFirst, tracebackEntry } from '../threads/traceback.js';
 import { groupThreads, groupTitle, numberedRun } from '../threads/groups.js';
 import { groupTasks } from '../tasks/groups.js';
 import { awaitForest, type AwaitNode } from '../tasks/tree.js';
-import { userFrame } from '../tasks/tasks.js';
+import { waitsAt } from '../tasks/tasks.js';
 import { hexAddr, humanBytes, seconds, shortSha } from '../base/units.js';
 import { printable as p } from '../base/printable.js';
 import { CoronerError } from '../base/errors.js';
@@ -195,8 +195,8 @@ export function formatTasks(tasks: AsyncTask[], loops: EventLoop[], opts: TextOp
 function awaitTreeLines(nodes: AwaitNode[], indent: string): string[] {
   return nodes.flatMap((n, i) => {
     const last = i === nodes.length - 1;
-    const f = userFrame(n.task);
-    const where = f ? `  ${p(basename(f.file))}:${f.line} in ${p(f.function)}` : '';
+    const at = waitsAt(n.task);
+    const where = at ? `  ${p(at)}` : '';
     return [
       `${indent}${last ? '└── ' : '├── '}(T) ${p(n.task.name)}${where}${n.repeated ? '  (drawn above)' : ''}`,
       ...awaitTreeLines(n.children, `${indent}${last ? '    ' : '│   '}`),

@@ -2,7 +2,7 @@
 // of the dump page: the most telling finding, said with the thread names, the user's own line and
 // the sizes that prove it. Here, the lowest layer that sees the thread, task and memory findings,
 // so that the text view and the HTML view say the same words.
-import { basename } from '../threads/classify.js';
+import { basename } from '../base/file-name.js';
 import { STATE_WORDS, userLine } from '../threads/groups.js';
 import { andList } from '../base/prose.js';
 import { crashingThread } from '../threads/crash.js';

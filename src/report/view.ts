@@ -1,12 +1,12 @@
 // From the Dump model to what the HTML templates show: plain data, every string still raw (the
 // templates escape it), grouped and ordered the way the report reads.
-import { basename } from '../threads/classify.js';
+import { basename } from '../base/file-name.js';
 import { holderOf, lockName, locksHeldBy } from '../threads/locks.js';
 import type { Dump, Finding, Local, PythonFrame, Severity, Thread, ThreadState, CensusRow, MemoryReport } from '../model/types.js';
 import { BREAKDOWN_LABELS, CENSUS_TOP, taskGroupTitle } from '../format/text.js';
 import { groupTasks } from '../tasks/groups.js';
 import { awaitForest, type AwaitNode } from '../tasks/tree.js';
-import { userFrame } from '../tasks/tasks.js';
+import { waitsAt } from '../tasks/tasks.js';
 import { dumpVerdict, type Verdict } from '../memory/verdict.js';
 import { pythonFirst, repeatedLine, tracebackText } from '../threads/traceback.js';
 import { groupThreads, groupTitle } from '../threads/groups.js';
@@ -182,10 +182,7 @@ export interface TasksView {
 }
 
 function awaitTreeView(nodes: AwaitNode[]): AwaitTreeView[] {
-  return nodes.map((n) => {
-    const f = userFrame(n.task);
-    return { name: n.task.name, where: f ? `${basename(f.file)}:${f.line} in ${f.function}` : null, repeated: n.repeated, children: awaitTreeView(n.children) };
-  });
+  return nodes.map((n) => ({ name: n.task.name, where: waitsAt(n.task), repeated: n.repeated, children: awaitTreeView(n.children) }));
 }
 
 /** The page's sections in the order they come, for the sticky navigation. */

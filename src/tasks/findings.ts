@@ -1,7 +1,8 @@
 // What the asyncio tasks of a core say is wrong: a task that died of an exception nobody
 // retrieved, tasks that wait for each other (awaiting each other, or asyncio Locks each holds),
 // and a loop whose thread runs synchronous code in a task's step instead of waiting in its selector.
-import { awaitedTasks, basename, primitive, userFrame } from './tasks.js';
+import { basename } from '../base/file-name.js';
+import { awaitedTasks, primitive, waitsAt } from './tasks.js';
 import type { AsyncTask, EventLoop, Finding, Thread } from '../model/types.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -11,8 +12,7 @@ export function taskFindings(tasks: AsyncTask[], loops: EventLoop[], threads: Th
 }
 
 function where(t: AsyncTask): string {
-  const f = userFrame(t);
-  return f ? `${basename(f.file)}:${f.line} in ${f.function}` : 'no coroutine frame';
+  return waitsAt(t) ?? 'no coroutine frame';
 }
 
 function neverRetrieved(tasks: AsyncTask[]): Finding[] {

@@ -2,12 +2,10 @@
 // awaits it, and its coroutine chain (outermost first); the loops with the thread that runs them.
 import type { AsyncTask, AwaitedFuture, EventLoop, TaskFrame } from '../model/types.js';
 import type { RawFuture, RawLoop, RawTask } from '../model/raw.js';
+import { basename, frameAt } from '../base/file-name.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-export function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
 
 /** asyncio's own modules: the machinery a task waits in, not the place the user awaits at. */
 const ASYNCIO = /(^|\/)asyncio\/[a-z_]+\.py$/;
@@ -94,6 +92,12 @@ function futureText(f: AwaitedFuture): string {
 export function userFrame(t: Pick<AsyncTask, 'chain'>): TaskFrame | null {
   for (let i = t.chain.length - 1; i >= 0; i--) if (!isAsyncioFrame(t.chain[i]!)) return t.chain[i]!;
   return t.chain[0] ?? null;
+}
+
+/** Where a task waits in the program's own code, "service.py:42 in fetch" (userFrame's), or null. */
+export function waitsAt(t: Pick<AsyncTask, 'chain'>): string | null {
+  const f = userFrame(t);
+  return f ? frameAt(f) : null;
 }
 
 /** The asyncio primitive a task waits in: its innermost asyncio frame, e.g. Lock.acquire on <Lock at 0x...>. */

@@ -3,6 +3,7 @@
 // waiting for the GIL, not as sleeping.
 import type { ThreadState } from '../model/types.js';
 import type { RawThread } from '../model/raw.js';
+import { basename } from '../base/file-name.js';
 
 interface Rule {
   state: ThreadState;
@@ -97,6 +98,3 @@ function innermostName(thread: RawThread): string {
   return thread.native_frames.find((f) => f.function)?.function ?? 'unknown function';
 }
 
-export function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}

@@ -1,6 +1,6 @@
 // A core the kernel wrote because a signal killed the process: which signal, which thread took
 // it (the kernel writes that thread's status first), and where it was in Python and in C.
-import { basename } from './classify.js';
+import { basename, frameAt } from '../base/file-name.js';
 import type { CoreFacts, Finding, Thread } from '../model/types.js';
 
 /** Signals whose default action is to dump core because something went wrong, with what usually sends them. */
@@ -29,7 +29,7 @@ export function crashFinding(core: CoreFacts, threads: Thread[]): Finding | null
   const t = crashingThread(core, threads);
   const py = t?.pythonFrames[0];
   const native = t?.nativeFrames.find((f) => f.function && !/^(__pthread_kill|pthread_kill|raise|__GI_raise|abort|__GI_abort)/.test(f.function)) ?? t?.nativeFrames[0];
-  const where = py ? `${basename(py.file)}:${py.line} in ${py.function}` : 'native code';
+  const where = py ? frameAt(py) : 'native code';
   const evidence = [
     `signal ${core.signal} (${fatal.name}): ${fatal.cause}`,
     t ? `crashing thread: ${label(t)}` : `crashing thread: LWP ${core.lwps[0] ?? '?'} (not among the threads gdb read)`,

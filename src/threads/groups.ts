@@ -1,7 +1,8 @@
 // Threads that are doing the same thing (same state, same Python stack) read as one entry: "4
 // threads pool-worker-1…4 waiting on a lock at threads.py:43", as a pool of workers should.
 import { andList, plural } from '../base/prose.js';
-import { basename, WAIT_MACHINERY } from './classify.js';
+import { basename } from '../base/file-name.js';
+import { WAIT_MACHINERY } from './classify.js';
 import type { Thread, ThreadState } from '../model/types.js';
 
 export const STATE_WORDS: Record<ThreadState, string> = {

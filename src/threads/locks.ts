@@ -4,7 +4,7 @@
 // A lock taken with acquire() and no with block records no holder: its likely holder is a
 // thread whose frames still reference the lock while waiting elsewhere. When no thread at all is
 // left that could release anything, the process is stuck either way.
-import { basename } from './classify.js';
+import { basename, frameAt } from '../base/file-name.js';
 import type { Finding, HeldLock, PythonFrame, Thread } from '../model/types.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -15,12 +15,10 @@ export function label(t: Thread): string {
 
 const shortName = (t: Thread): string => t.name ?? `LWP ${t.tid}`;
 
-const frameWhere = (f: PythonFrame): string => `${basename(f.file)}:${f.line} in ${f.function}`;
-
 /** The user's line where a blocked thread waits: its innermost frame outside threading/queue. */
 function waitLine(t: Thread): string {
   const f = t.pythonFrames.find((p) => !/(^|\/)(threading|queue)\.py$/.test(p.file)) ?? t.pythonFrames[0];
-  return f ? frameWhere(f) : 'native code';
+  return f ? frameAt(f) : 'native code';
 }
 
 export function lockName(kind: string, address: number): string {
@@ -37,7 +35,7 @@ function waitName(t: Thread): string {
 export function heldWhere(t: Thread, h: HeldLock): string {
   const f = t.pythonFrames[h.frame];
   const through = [h.context ? `${h.context}()` : null, h.condition !== null ? `Condition ${hex(h.condition)}` : null].filter(Boolean);
-  return `a with block${f ? ` at ${frameWhere(f)}` : ''}${through.length ? ` (through ${through.join(', ')})` : ''}`;
+  return `a with block${f ? ` at ${frameAt(f)}` : ''}${through.length ? ` (through ${through.join(', ')})` : ''}`;
 }
 
 /** The locks a thread's with blocks hold now: not those it gave up while waiting in Condition.wait. */

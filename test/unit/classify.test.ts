@@ -1,7 +1,8 @@
 // What a thread is doing, from its stacks (src/threads/classify.ts), on hand-made frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basename, classify } from '../../src/threads/classify.js';
+import { classify } from '../../src/threads/classify.js';
+import { basename } from '../../src/base/file-name.js';
 import type { RawThread } from '../../src/model/raw.js';
 
 type Py = [fn: string, file: string, line: number, self?: string];
